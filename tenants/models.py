@@ -1,0 +1,155 @@
+"""The tenant tree: Provider (the tenant root) → Customer, and who may act in each.
+
+Every tenant-owned model elsewhere carries `provider` (and `customer` where it belongs to one) and declares
+`TENANT_CUSTOMER_FIELD` so that `tenants.access.scoped()` can filter it; see that module.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+
+from tenants.crypto import secret_decrypt, secret_encrypt
+
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
+    "Use 1–50 lowercase letters, digits and hyphens, not starting or ending with a hyphen.",
+)
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"“{value}” is not a known time zone (e.g. Europe/Kyiv, UTC).")
+
+
+class Upstream(models.TextChoices):
+    PRODUCTION = "https://whitebit.com", "WhiteBIT (whitebit.com)"
+    EU = "https://whitebit.eu", "WhiteBIT EU (whitebit.eu)"
+
+
+class Provider(models.Model):
+    """A hosting provider: the tenant root. Holds the WhiteBIT API credentials its pool accounts live under."""
+
+    TENANT_CUSTOMER_FIELD = None
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
+    timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
+    upstream_base_url = models.URLField(
+        max_length=200,
+        default=Upstream.PRODUCTION,
+        help_text="https://whitebit.com, https://whitebit.eu, or the URL of a sandbox pool.",
+    )
+    whitebit_api_key = models.CharField(max_length=200, blank=True)
+    # Fernet token of the API secret; never the plaintext. Use set_api_secret()/reveal_api_secret().
+    api_secret_ciphertext = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_api_secret(self, plaintext: str) -> None:
+        """Store a new secret encrypted; an empty value clears it."""
+        self.api_secret_ciphertext = secret_encrypt(plaintext) if plaintext else ""
+
+    @property
+    def has_api_secret(self) -> bool:
+        return bool(self.api_secret_ciphertext)
+
+    def reveal_api_secret(self) -> str:
+        """The plaintext secret, for signing upstream requests only. Never render, log or return it."""
+        return secret_decrypt(self.api_secret_ciphertext) if self.api_secret_ciphertext else ""
+
+
+class Customer(models.Model):
+    """A provider's customer: owns mining accounts and sees only its own data."""
+
+    TENANT_CUSTOMER_FIELD = "id"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="customers")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, validators=[slug_validator])
+    contact_emails = models.JSONField(default=list, blank=True, help_text="Addresses that receive alerts and bills.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["provider", "slug"], name="customer_unique_slug_per_provider")]
+        indexes = [models.Index(fields=["provider", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from django.core.validators import validate_email
+
+        if not isinstance(self.contact_emails, list):
+            raise ValidationError({"contact_emails": "Give a list of e-mail addresses."})
+        for address in self.contact_emails:
+            try:
+                validate_email(address)
+            except ValidationError as exc:
+                raise ValidationError({"contact_emails": f"“{address}” is not a valid e-mail address."}) from exc
+
+
+class StaffRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    OPERATOR = "operator", "Operator"
+    READ_ONLY = "read_only", "Read-only"
+
+
+class CustomerRole(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    VIEWER = "viewer", "Viewer"
+
+
+class ProviderMembership(models.Model):
+    """A user's staff role at one provider. A user may be staff at several providers."""
+
+    TENANT_CUSTOMER_FIELD = None
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="staff_memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="provider_memberships")
+    role = models.CharField(max_length=16, choices=StaffRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["provider", "user"], name="provider_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} at {self.provider}"
+
+
+class CustomerMembership(models.Model):
+    """A user's role at one customer. `provider` is denormalised so the row leads with its tenant."""
+
+    TENANT_CUSTOMER_FIELD = "customer"
+
+    provider = models.ForeignKey(Provider, on_delete=models.CASCADE, related_name="customer_memberships")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_memberships")
+    role = models.CharField(max_length=16, choices=CustomerRole.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["customer", "user"], name="customer_membership_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.get_role_display()} at {self.customer}"
+
+    def clean(self) -> None:
+        if self.customer_id and self.provider_id and self.customer.provider_id != self.provider_id:
+            raise ValidationError({"customer": "The customer belongs to another provider."})
