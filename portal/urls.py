@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from portal.views import console, health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", console.home, name="home"),
+    path("p/<slug:provider_slug>/", console.provider_home, name="provider_home"),
+    path("c/<slug:provider_slug>/<slug:customer_slug>/", console.customer_home, name="customer_home"),
+]

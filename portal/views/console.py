@@ -1,0 +1,46 @@
+"""Signed-in landing pages: the scopes a user holds, a provider's customers, one customer's summary.
+
+Thin views: resolve the scope with tenants.access, read through selectors, render.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from tenants import selectors
+from tenants.access import scope_for_user, scopes_for_user
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    scopes = scopes_for_user(request.user)
+    entries = selectors.scope_entries_for_user(scopes=scopes)
+    if len(entries) == 1:
+        return redirect(entries[0]["url"])
+    return render(request, "portal/home.html", {"entries": entries})
+
+
+@login_required
+def provider_home(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    scope = scope_for_user(request.user, provider_slug=provider_slug)
+    if not scope.is_staff:  # pragma: no cover - scope_for_user only yields staff scopes without a customer slug
+        raise AssertionError
+    context = {
+        "scope": scope,
+        "provider": selectors.provider_get(scope=scope),
+        "customers": selectors.customer_list(scope=scope),
+    }
+    return render(request, "portal/provider_home.html", context)
+
+
+@login_required
+def customer_home(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    scope = scope_for_user(request.user, provider_slug=provider_slug, customer_slug=customer_slug)
+    context = {
+        "scope": scope,
+        "provider": selectors.provider_get(scope=scope),
+        "customer": selectors.customer_get(scope=scope),
+    }
+    return render(request, "portal/customer_home.html", context)

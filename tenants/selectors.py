@@ -1,0 +1,45 @@
+"""Reads of the tenant tree, always through tenants.access."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from tenants.access import Scope, ScopeKind, get_in_scope, scoped
+from tenants.models import Customer, Provider
+
+
+def provider_get(*, scope: Scope) -> Provider:
+    return get_in_scope(Provider, scope, pk=scope.provider_id)
+
+
+def customer_list(*, scope: Scope) -> QuerySet[Customer]:
+    return scoped(Customer, scope).order_by("name")
+
+
+def customer_get(*, scope: Scope, slug: str | None = None) -> Customer:
+    """The scope's own customer, or (for staff) one of the provider's customers by slug."""
+    if slug is not None:
+        return get_in_scope(Customer, scope, slug=slug)
+    return get_in_scope(Customer, scope, pk=scope.customer_id)
+
+
+def scope_entries_for_user(*, scopes: list[Scope]) -> list[dict]:
+    """One line per scope for the landing page: a label and where it leads."""
+    entries = []
+    for scope in scopes:
+        provider = provider_get(scope=scope)
+        if scope.kind == ScopeKind.CUSTOMER:
+            customer = customer_get(scope=scope)
+            entries.append({
+                "label": f"{customer.name} at {provider.name}",
+                "role": scope.role,
+                "url": reverse("customer_home", args=[provider.slug, customer.slug]),
+            })
+        else:
+            entries.append({
+                "label": f"{provider.name} (staff)",
+                "role": scope.role,
+                "url": reverse("provider_home", args=[provider.slug]),
+            })
+    return entries
