@@ -106,6 +106,10 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Embedded mode: web, worker and beat share one file; wait for a lock instead of failing at once.
+    VAR_DIR.mkdir(exist_ok=True)
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -195,6 +199,28 @@ REST_FRAMEWORK = {
 # Upstream pool client.
 WHITEBIT_TIMEOUT_S = env.float("WHITEBIT_TIMEOUT_S", default=10.0)
 WHITEBIT_RATE_BUDGET_FRACTION = env.float("WHITEBIT_RATE_BUDGET_FRACTION", default=0.5)
+WHITEBIT_RATE_LIMIT = env.int("WHITEBIT_RATE_LIMIT", default=1000)  # the pool's: requests per window per endpoint
+WHITEBIT_RATE_WINDOW_S = env.float("WHITEBIT_RATE_WINDOW_S", default=10.0)
+WHITEBIT_REDIS_PREFIX = env.str("WHITEBIT_REDIS_PREFIX", default="whitebit:")
+WHITEBIT_MAX_RETRIES = env.int("WHITEBIT_MAX_RETRIES", default=4)
+WHITEBIT_BACKOFF_BASE_S = env.float("WHITEBIT_BACKOFF_BASE_S", default=1.0)
+WHITEBIT_BACKOFF_CAP_S = env.float("WHITEBIT_BACKOFF_CAP_S", default=30.0)
+
+# Sync cadence and windows (docs/SYNC.md explains the numbers and the rate-budget math).
+MINING_SYNC_INTERVAL_S = env.int("MINING_SYNC_INTERVAL_S", default=300)
+MINING_SYNC_LEASE_S = env.int("MINING_SYNC_LEASE_S", default=600)  # > the task's hard time limit
+MINING_SYNC_TIME_LIMIT_S = env.int("MINING_SYNC_TIME_LIMIT_S", default=540)
+MINING_HASHRATE_OVERLAP_S = env.int("MINING_HASHRATE_OVERLAP_S", default=1800)
+MINING_REWARDS_OVERLAP_DAYS = env.int("MINING_REWARDS_OVERLAP_DAYS", default=3)
+MINING_WORKER_HASHRATE_EVERY_S = env.int("MINING_WORKER_HASHRATE_EVERY_S", default=3600)
+MINING_RETENTION_5M_DAYS = env.int("MINING_RETENTION_5M_DAYS", default=35)
+MINING_RETENTION_1H_DAYS = env.int("MINING_RETENTION_1H_DAYS", default=400)
+
+# Beat's schedule. django-celery-beat copies it into its tables at start; edit intervals there or here.
+CELERY_BEAT_SCHEDULE = {
+    "mining-sync-fanout": {"task": "mining.tasks.sync_fanout", "schedule": float(MINING_SYNC_INTERVAL_S)},
+    "mining-hashrate-retention": {"task": "mining.tasks.hashrate_retention", "schedule": 86400.0},
+}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if IS_PRODUCTION:

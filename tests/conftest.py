@@ -6,7 +6,12 @@ import os
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.services", "tests.fixtures.tenancy", "tests.fixtures.sandbox"]
+pytest_plugins = [
+    "tests.fixtures.services",
+    "tests.fixtures.tenancy",
+    "tests.fixtures.sandbox",
+    "tests.fixtures.mining",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,191 @@
+"""Alerts: watched conditions that open once, stay open while true, and resolve when they clear.
+
+"One open alert per condition" is a partial unique index on (provider, condition_key) where unresolved, so two
+workers evaluating the same account at once cannot open it twice. E-mails go out after commit, each claimed with a
+conditional UPDATE on its `notified_*_at` column, so a retried evaluation never sends the same notice twice.
+
+Hashrate conditions are judged against the account's own newest 5-minute point (the pool reports zeros for a
+silent fleet, so the newest point is always the present as the pool sees it); worker-offline and stale-sync
+conditions against the wall clock.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Avg, Max, Q
+from django.utils import timezone
+
+from mining.models import AccountHashrateSample, Alert, AlertKind, AlertRule, Interval, MiningAccount, Worker
+from tenants.access import Scope, get_in_scope, scoped
+from tenants.models import CustomerMembership, ProviderMembership, StaffRole
+
+logger = logging.getLogger(__name__)
+STALE_AFTER_CYCLES = 3
+
+
+@dataclass(frozen=True)
+class Condition:
+    key: str
+    kind: str
+    message: str
+    account: MiningAccount | None = None
+    worker: Worker | None = None
+    rule: AlertRule | None = None
+
+
+def _fmt_hs(value: Decimal) -> str:
+    units = [("EH/s", Decimal(10) ** 18), ("PH/s", Decimal(10) ** 15), ("TH/s", Decimal(10) ** 12)]
+    for unit, size in units:
+        if abs(value) >= size:
+            return f"{(value / size).quantize(Decimal('0.01'))} {unit}"
+    return f"{value.quantize(Decimal('0.01'))} H/s"
+
+
+def _rules_for(scope: Scope, account: MiningAccount):
+    return scoped(AlertRule, scope).filter(is_enabled=True).filter(
+        Q(account_id=account.pk)
+        | Q(account__isnull=True, customer_id=account.customer_id)
+        | Q(account__isnull=True, customer__isnull=True)
+    )
+
+
+def _hashrate_conditions(account: MiningAccount, rule: AlertRule) -> list[Condition]:
+    samples = AccountHashrateSample.objects.filter(account=account, interval=Interval.M5)
+    newest = samples.aggregate(at=Max("at"))["at"]
+    if newest is None:
+        return []
+    window = samples.filter(at__gt=newest - timedelta(minutes=rule.duration_minutes))
+    points = list(window.values_list("hashrate_hs", flat=True))
+    if len(points) < max(1, rule.duration_minutes // 5):
+        return []  # not enough data to say the condition held for the whole duration
+    if rule.kind == AlertKind.HASHRATE_FLOOR and rule.floor_hs is not None:
+        if all(p < rule.floor_hs for p in points):
+            return [Condition(
+                f"floor:{rule.pk}:{account.pk}", rule.kind,
+                f"{account.name}: hashrate under {_fmt_hs(rule.floor_hs)} for {rule.duration_minutes} minutes "
+                f"(now {_fmt_hs(points[-1])}).", account=account, rule=rule,
+            )]
+    if rule.kind == AlertKind.HASHRATE_DROP and rule.drop_bps:
+        mean = samples.filter(at__gt=newest - timedelta(hours=24)).aggregate(m=Avg("hashrate_hs"))["m"]
+        if mean and all(p * 10_000 < Decimal(mean) * rule.drop_bps for p in points):
+            return [Condition(
+                f"drop:{rule.pk}:{account.pk}", rule.kind,
+                f"{account.name}: hashrate under {rule.drop_bps / 100:g}% of its 24-hour mean "
+                f"({_fmt_hs(Decimal(mean))}) for {rule.duration_minutes} minutes.", account=account, rule=rule,
+            )]
+    return []
+
+
+def _worker_conditions(account: MiningAccount, rule: AlertRule, now: datetime) -> list[Condition]:
+    cutoff = now - timedelta(minutes=rule.duration_minutes)
+    workers = Worker.objects.filter(account=account, status=Worker.Status.OFFLINE, offline_since_at__lte=cutoff)
+    return [
+        Condition(
+            f"offline:{rule.pk}:{w.pk}", rule.kind,
+            f"{account.name}: worker {w.name} offline since {w.offline_since_at:%Y-%m-%d %H:%M} UTC.",
+            account=account, worker=w, rule=rule,
+        )
+        for w in workers
+    ]
+
+
+def _stale_condition(account: MiningAccount, now: datetime) -> list[Condition]:
+    limit = timedelta(seconds=settings.MINING_SYNC_INTERVAL_S * STALE_AFTER_CYCLES)
+    reference = account.last_synced_at or account.created_at
+    if reference is None or reference + limit > now:
+        return []
+    reason = f" Last error: {account.sync_error}" if account.sync_error else ""
+    return [Condition(
+        f"stale:{account.pk}", AlertKind.SYNC_STALE,
+        f"{account.name}: not synced since {reference:%Y-%m-%d %H:%M} UTC.{reason}", account=account,
+    )]
+
+
+def _conditions_for_account(scope: Scope, account: MiningAccount, now: datetime) -> list[Condition]:
+    found = _stale_condition(account, now)
+    for rule in _rules_for(scope, account):
+        if rule.kind in (AlertKind.HASHRATE_FLOOR, AlertKind.HASHRATE_DROP):
+            found += _hashrate_conditions(account, rule)
+        elif rule.kind == AlertKind.WORKER_OFFLINE:
+            found += _worker_conditions(account, rule, now)
+    return found
+
+
+def _recipients(alert: Alert) -> list[str]:
+    staff_roles = [StaffRole.OWNER, StaffRole.ADMIN, StaffRole.OPERATOR]
+    emails = set(
+        ProviderMembership.objects.filter(provider_id=alert.provider_id, role__in=staff_roles)
+        .exclude(user__email="").values_list("user__email", flat=True)
+    )
+    notify_customer = alert.rule.notify_customer if alert.rule else True
+    if alert.customer_id and notify_customer:
+        emails.update(alert.customer.contact_emails or [])
+        emails.update(
+            CustomerMembership.objects.filter(customer_id=alert.customer_id)
+            .exclude(user__email="").values_list("user__email", flat=True)
+        )
+    return sorted(emails)
+
+
+def alert_notify(*, alert_id: int, event: str) -> bool:
+    """Send the open or resolve notice once: claim it with a conditional UPDATE, then send."""
+    column = "notified_open_at" if event == "open" else "notified_resolve_at"
+    claimed = Alert.objects.filter(pk=alert_id, **{f"{column}__isnull": True}).update(**{column: timezone.now()})
+    if not claimed:
+        return False
+    alert = Alert.objects.select_related("rule", "customer", "provider").get(pk=alert_id)
+    recipients = _recipients(alert)
+    if not recipients:
+        return False
+    verb = "Alert" if event == "open" else "Resolved"
+    send_mail(
+        subject=f"[{alert.provider.name}] {verb}: {alert.get_kind_display()}",
+        message=f"{alert.message}\n\n{'Opened' if event == 'open' else 'Resolved'} at "
+        f"{(alert.opened_at if event == 'open' else alert.resolved_at):%Y-%m-%d %H:%M} UTC.",
+        from_email=None,
+        recipient_list=recipients,
+        fail_silently=False,
+    )
+    return True
+
+
+def _open(scope: Scope, cond: Condition, now: datetime) -> Alert | None:
+    account = cond.account
+    try:
+        with transaction.atomic():
+            alert = Alert.objects.create(
+                provider_id=scope.provider_id,
+                customer_id=account.customer_id if account else None,
+                account=account, worker=cond.worker, rule=cond.rule, kind=cond.kind,
+                condition_key=cond.key, message=cond.message, opened_at=now,
+            )
+    except IntegrityError:  # opened concurrently by another evaluation: one open alert per condition
+        return None
+    transaction.on_commit(lambda: alert_notify(alert_id=alert.pk, event="open"))
+    return alert
+
+
+def alerts_evaluate_account(*, scope: Scope, account_id: int, now: datetime | None = None) -> dict[str, int]:
+    """Open alerts for conditions that now hold, resolve the account's open alerts whose condition cleared."""
+    now = now or timezone.now()
+    account = get_in_scope(MiningAccount, scope, pk=account_id)
+    conditions = {c.key: c for c in _conditions_for_account(scope, account, now)}
+    open_alerts = {a.condition_key: a for a in scoped(Alert, scope).filter(account=account, resolved_at__isnull=True)}
+    opened = resolved = 0
+    for key, cond in conditions.items():
+        if key not in open_alerts and _open(scope, cond, now):
+            opened += 1
+    for key, alert in open_alerts.items():
+        if key not in conditions:
+            if scoped(Alert, scope).filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now):
+                resolved += 1
+                alert_id = alert.pk
+                transaction.on_commit(lambda alert_id=alert_id: alert_notify(alert_id=alert_id, event="resolve"))
+    return {"opened": opened, "resolved": resolved}

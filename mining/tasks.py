@@ -1,0 +1,69 @@
+"""Celery tasks: thin wrappers that take ids, open the tenant scope themselves, and retry only transient errors.
+
+Every task is `acks_late` with `reject_on_worker_lost`: a worker killed mid-task leaves the message to be
+redelivered, and because each sync is idempotent (lease + upserts + watermarks in one transaction) running it
+again is always safe. The hard time limit stays below both the lease and the broker's visibility timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
+
+from mining.services.alerts import alerts_evaluate_account
+from mining.services.retention import hashrate_retention_apply
+from mining.services.sync import mining_account_sync, mining_accounts_due, mining_accounts_stale
+from mining.whitebit.errors import WhiteBitError
+from tenants.access import scope_for_system
+
+logger = logging.getLogger(__name__)
+
+TASK_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "ignore_result": True,
+}
+
+
+@shared_task(**TASK_OPTIONS)
+def sync_fanout() -> int:
+    """Beat calls this every MINING_SYNC_INTERVAL_S: one sync task per active account, plus stale-sync alerts.
+
+    Enqueuing an account twice (a slow queue, a lost queue refilled) is harmless: the second finds the lease
+    held or the data unchanged.
+    """
+    due = mining_accounts_due()
+    for provider_id, account_id in due:
+        sync_account.apply_async(args=[provider_id, account_id], expires=settings.MINING_SYNC_INTERVAL_S)
+    for provider_id, account_id in mining_accounts_stale():
+        alerts_evaluate_account(scope=scope_for_system(provider_id=provider_id), account_id=account_id)
+    return len(due)
+
+
+@shared_task(
+    bind=True,
+    max_retries=3,
+    soft_time_limit=settings.MINING_SYNC_TIME_LIMIT_S - 30,
+    time_limit=settings.MINING_SYNC_TIME_LIMIT_S,
+    **TASK_OPTIONS,
+)
+def sync_account(self, provider_id: int, account_id: int) -> dict:
+    """Sync one account; transient upstream errors retry with exponential backoff, permanent ones are recorded."""
+    try:
+        report = mining_account_sync(provider_id=provider_id, account_id=account_id)
+    except WhiteBitError as exc:
+        if not exc.retryable:  # pragma: no cover - mining_account_sync records permanent errors itself
+            raise
+        countdown = min(300, 15 * 2**self.request.retries)
+        logger.warning("sync of account %s will retry in %ss: %s", account_id, countdown, exc.user_message)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    return report.as_dict()["accounts"]
+
+
+@shared_task(**TASK_OPTIONS)
+def hashrate_retention() -> dict:
+    """Daily: drop fine-grained hashrate points past their retention (coarser ones stay)."""
+    return hashrate_retention_apply(now=timezone.now())
