@@ -44,11 +44,18 @@ def shared_budget_and_nonces():
 
 def client_for_provider(provider: Provider) -> WhiteBitClient:
     """A client signing with the provider's (decrypted) credentials. Do not keep it beyond the task."""
+    return client_for_credentials(
+        base_url=provider.upstream_base_url, api_key=provider.whitebit_api_key, api_secret=provider.reveal_api_secret()
+    )
+
+
+def client_for_credentials(*, base_url: str, api_key: str, api_secret: str) -> WhiteBitClient:
+    """A client for credentials not stored yet (checking them before saving a provider)."""
     budget, nonces = shared_budget_and_nonces()
     return WhiteBitClient(
-        provider.upstream_base_url,
-        provider.whitebit_api_key,
-        provider.reveal_api_secret(),
+        base_url,
+        api_key,
+        api_secret,
         timeout_s=settings.WHITEBIT_TIMEOUT_S,
         budget=budget,
         nonces=nonces,

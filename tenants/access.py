@@ -200,7 +200,7 @@ def get_in_scope(model_or_qs: type[M] | models.QuerySet[M], scope: Scope | None,
         raise Http404("Not found") from exc
 
 
-def UNSCOPED_across_all_tenants(model: type[M], *, reason: str) -> models.QuerySet[M]:  # noqa: N802
+def UNSCOPED_across_all_tenants(model: type[M], *, reason: str) -> models.QuerySet[M]:
     """Escape hatch for platform jobs (the sync fan-out) that must see every tenant. Alarming on purpose: use it
     only to collect ids that are then opened with their own scope, never to return rows to a user."""
     if not reason:

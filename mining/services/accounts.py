@@ -6,14 +6,18 @@ from django.db import transaction
 
 from mining.models import MiningAccount
 from mining.services.upsert import RowCounts
-from mining.whitebit.client import WhiteBitClient
+from mining.whitebit.types import MiningAccount as UpstreamAccount
 from tenants.access import Scope, get_in_scope, scoped
 from tenants.models import Customer
 
 
-def mining_accounts_import(*, scope: Scope, client: WhiteBitClient) -> tuple[list[MiningAccount], RowCounts]:
-    """Record every account the provider's key sees on the pool (new ones unassigned). Idempotent."""
-    upstream = list(client.accounts_iter())
+def mining_accounts_import(
+    *, scope: Scope, upstream: list[UpstreamAccount]
+) -> tuple[list[MiningAccount], RowCounts]:
+    """Record the accounts the provider's key sees on the pool (new ones unassigned). Idempotent.
+
+    The caller reads the list from the pool first (`client.accounts_iter()`), so a refused request writes nothing.
+    """
     counts = RowCounts()
     result = []
     with transaction.atomic():

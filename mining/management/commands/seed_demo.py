@@ -11,7 +11,7 @@ from django.db import transaction
 
 from mining.models import AlertKind, AlertRule
 from mining.services.accounts import mining_account_assign, mining_accounts_import
-from mining.upstream import client_for_provider
+from mining.upstream import client_for_credentials
 from mining.whitebit.errors import WhiteBitError
 from tenants import services
 from tenants.access import scope_for_system, scoped
@@ -49,6 +49,14 @@ class Command(BaseCommand):
         if errors:
             raise CommandError("\n".join(errors))
 
+        # Ask the pool first: refused credentials leave nothing behind.
+        try:
+            upstream_accounts = list(
+                client_for_credentials(base_url=upstream, api_key=api_key, api_secret=api_secret).accounts_iter()
+            )
+        except WhiteBitError as exc:
+            raise CommandError(f"The pool at {upstream} refused: {exc.user_message}") from exc
+
         with transaction.atomic():
             provider = Provider.objects.filter(slug=slug).first()
             if provider is None:
@@ -79,17 +87,13 @@ class Command(BaseCommand):
                     AlertRule(provider=provider, kind=AlertKind.WORKER_OFFLINE, duration_minutes=30),
                     AlertRule(provider=provider, kind=AlertKind.HASHRATE_DROP, drop_bps=5000, duration_minutes=30),
                 ])
-
-        try:
-            accounts, counts = mining_accounts_import(scope=scope, client=client_for_provider(provider))
-        except WhiteBitError as exc:
-            raise CommandError(f"The pool at {upstream} refused: {exc.user_message}") from exc
-        # Deal unassigned accounts to the customers in turn; accounts already assigned stay where they are.
-        unassigned = sorted((a for a in accounts if a.customer_id is None), key=lambda a: a.name)
-        assigned_count = sum(1 for a in accounts if a.customer_id is not None)
-        for i, account in enumerate(unassigned):
-            customer = customers[(assigned_count + i) % len(customers)]
-            mining_account_assign(scope=scope, account_id=account.pk, customer_id=customer.pk)
+            accounts, counts = mining_accounts_import(scope=scope, upstream=upstream_accounts)
+            # Deal unassigned accounts to the customers in turn; accounts already assigned stay where they are.
+            unassigned = sorted((a for a in accounts if a.customer_id is None), key=lambda a: a.name)
+            assigned_count = sum(1 for a in accounts if a.customer_id is not None)
+            for i, account in enumerate(unassigned):
+                customer = customers[(assigned_count + i) % len(customers)]
+                mining_account_assign(scope=scope, account_id=account.pk, customer_id=customer.pk)
         self.stdout.write(self.style.SUCCESS(
             f"Provider “{provider.name}” ({slug}): {len(customers)} customers, {len(accounts)} mining accounts "
             f"({counts.created} new)."

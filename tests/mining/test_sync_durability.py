@@ -1,0 +1,150 @@
+"""Nothing is lost, nothing doubled: a SIGKILLed worker, a flushed Redis, real Celery worker processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+from django.db import connection
+from kombu import Connection
+
+from mining.models import MiningAccount, Reward, SyncState, Worker
+from mining.services.sync import mining_account_sync
+from tests.fixtures.mining import pool_provider_make
+from tests.mining.test_sync import snapshot, sync_all
+
+ROOT = Path(__file__).resolve().parents[2]
+BROKER_URL = "redis://127.0.0.1:6379/14"  # its own database: these tests flush it
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("celery-broker"), pytest.mark.django_db(transaction=True)]
+
+
+class WorkerProcess:
+    """A real `celery worker` against the test database, consuming its own queue."""
+
+    def __init__(self, queue: str, **env: str) -> None:
+        db = connection.settings_dict
+        self.env = {
+            **os.environ,
+            "DJANGO_ENV": "test",
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "CELERY_BROKER_URL": BROKER_URL,
+            "CELERY_QUEUE": queue,
+            "WHITEBIT_REDIS_PREFIX": f"{queue}:",
+            "WHITEBIT_BACKOFF_BASE_S": "0.01",
+            "WHITEBIT_BACKOFF_CAP_S": "0.05",
+            **env,
+        }
+        self.queue = queue
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> WorkerProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "threads", "--concurrency", "4",
+             "-Q", self.queue, "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
+            cwd=ROOT, env=self.env, start_new_session=True,
+        )
+        return self
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def publish(task: str, queue: str, args: list | None = None) -> None:
+    from portal.celery import app
+
+    with Connection(BROKER_URL) as conn:
+        app.send_task(task, args=args or [], queue=queue, connection=conn)
+
+
+def wait_for(predicate, timeout_s: float = 60.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def queue():
+    name = f"test-{uuid.uuid4().hex[:8]}"
+    yield name
+    redis.Redis.from_url(BROKER_URL).flushdb()
+
+
+def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_pool, fast_upstream_retries, queue, settings):
+    victim = pool_provider_make(sandbox_pool)
+    account = victim.accounts[0]
+    # The rewards request hangs, so the worker is caught after committing some datasets and before others.
+    sandbox_pool.fault("/api/v4/mining/rewards", "hang", count=1, hang_s=20)
+    worker = WorkerProcess(queue, MINING_SYNC_LEASE_S="3", WHITEBIT_TIMEOUT_S="30").start()
+    try:
+        publish("mining.tasks.sync_account", queue, [victim.provider.pk, account.pk])
+        wait_for(lambda: Worker.objects.filter(account=account).exists(), what="the sync to reach rewards")
+        time.sleep(0.5)
+        worker.kill()
+    finally:
+        worker.stop()
+        sandbox_pool.clear_faults()
+    assert not Reward.objects.filter(account=account).exists()  # nothing half-written
+    assert SyncState.objects.get(account=account, dataset="rewards").watermark_at is None
+    held = MiningAccount.objects.get(pk=account.pk)
+    assert held.sync_lease_until is not None  # the dead worker's lease is still there …
+    time.sleep(3.5)  # … until it expires by itself
+    # The next cycle, on a fresh worker: beat's fan-out message, consumed by a real worker process.
+    second = WorkerProcess(queue, MINING_SYNC_LEASE_S="60").start()
+    try:
+        publish("mining.tasks.sync_fanout", queue)
+        wait_for(lambda: MiningAccount.objects.filter(provider=victim.provider, sync_status="ok").count()
+                 == len(victim.accounts), what="every account synced")
+    finally:
+        second.stop()
+    clean = pool_provider_make(sandbox_pool)
+    sync_all(clean)
+    assert _without_names(snapshot(victim)) == _without_names(snapshot(clean))
+
+
+def test_flushing_redis_mid_cycle_loses_nothing(sandbox_pool, fast_upstream_retries, queue):
+    pp = pool_provider_make(sandbox_pool)
+    sandbox_pool.fault("/api/v4/mining/rewards", "hang", count=2, hang_s=3)
+    worker = WorkerProcess(queue, WHITEBIT_TIMEOUT_S="10").start()
+    try:
+        publish("mining.tasks.sync_fanout", queue)
+        wait_for(lambda: Worker.objects.filter(provider=pp.provider).exists(), what="the cycle to start")
+        redis.Redis.from_url(BROKER_URL).flushdb()  # queued and unacknowledged messages: gone
+        shared = redis.Redis.from_url(os.environ["REDIS_URL"])  # the rate budget and nonces: gone too
+        for key in shared.scan_iter(f"{queue}:*"):
+            shared.delete(key)
+        # The next beat tick fans out again; every account converges.
+        publish("mining.tasks.sync_fanout", queue)
+        wait_for(lambda: MiningAccount.objects.filter(provider=pp.provider, sync_status="ok").count()
+                 == len(pp.accounts), what="every account synced")
+    finally:
+        worker.stop()
+        sandbox_pool.clear_faults()
+    clean = pool_provider_make(sandbox_pool)
+    for account in clean.accounts:
+        mining_account_sync(provider_id=clean.provider.pk, account_id=account.pk)
+    assert _without_names(snapshot(pp)) == _without_names(snapshot(clean))
+
+
+def _without_names(snap: dict) -> dict:
+    return {k: v for k, v in snap.items() if k != "links"}
