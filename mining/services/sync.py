@@ -99,6 +99,29 @@ class SyncReport:
         }
 
 
+@dataclass
+class SyncRun:
+    """One account's sync in progress: the client, the account, the report, and its SyncState rows (loaded once)."""
+
+    client: WhiteBitClient
+    account: MiningAccount
+    report: SyncReport
+    states: dict[str, SyncState] = field(default_factory=dict)
+
+    def state(self, dataset: str) -> SyncState:
+        if not self.states:
+            existing = {s.dataset: s for s in SyncState.objects.filter(account=self.account)}
+            missing = [d for d in SyncDataset.values if d not in existing]
+            if missing:
+                SyncState.objects.bulk_create(
+                    [SyncState(account=self.account, dataset=d, **_owner(self.account)) for d in missing],
+                    ignore_conflicts=True,
+                )
+                existing = {s.dataset: s for s in SyncState.objects.filter(account=self.account)}
+            self.states = existing
+        return self.states[dataset]
+
+
 class SyncBusy(Exception):
     """Another worker holds this account's lease; not an error, nothing to retry."""
 
@@ -133,13 +156,6 @@ def _q(value: Decimal | None, places: Decimal) -> Decimal | None:
     return None if value is None else value.quantize(places)
 
 
-def _state(account: MiningAccount, dataset: str) -> SyncState:
-    state, _ = SyncState.objects.get_or_create(
-        account=account, dataset=dataset, defaults={"provider_id": account.provider_id, "customer": account.customer}
-    )
-    return state
-
-
 def _state_success(state: SyncState, *, now: datetime, counts: RowCounts, watermark_at: datetime | None) -> None:
     state.last_attempt_at = now
     state.last_success_at = now
@@ -148,7 +164,10 @@ def _state_success(state: SyncState, *, now: datetime, counts: RowCounts, waterm
     state.rows_created, state.rows_updated, state.rows_unchanged = counts.created, counts.updated, counts.unchanged
     if watermark_at is not None and (state.watermark_at is None or watermark_at > state.watermark_at):
         state.watermark_at = watermark_at
-    state.save()
+    state.save(update_fields=[
+        "last_attempt_at", "last_success_at", "last_error", "consecutive_failures", "rows_created", "rows_updated",
+        "rows_unchanged", "watermark_at",
+    ])
 
 
 def _owner(account: MiningAccount) -> dict[str, Any]:
@@ -158,10 +177,11 @@ def _owner(account: MiningAccount) -> dict[str, Any]:
 # --- datasets ----------------------------------------------------------------------------------------------------
 
 
-def _sync_miner_info(client: WhiteBitClient, account: MiningAccount, report: SyncReport, now: datetime) -> None:
+def _sync_miner_info(run: SyncRun, now: datetime) -> None:
+    client, account, report = run.client, run.account, run.report
     info = client.miner_info(account=account.name)
     with transaction.atomic():
-        state = _state(account, SyncDataset.MINER_INFO)
+        state = run.state(SyncDataset.MINER_INFO)
         values = {
             "pool_fee_percent": info.fee_percent,
             "workers_online": info.workers_online,
@@ -179,42 +199,36 @@ def _sync_miner_info(client: WhiteBitClient, account: MiningAccount, report: Syn
         _state_success(state, now=now, counts=counts, watermark_at=now)
 
 
-def _sync_workers(client: WhiteBitClient, account: MiningAccount, report: SyncReport, now: datetime) -> None:
-    """`workers/names` lists online workers only: the ones missing from it are offline from now on."""
+def _sync_workers(run: SyncRun, now: datetime) -> None:
+    """`workers/names` lists online workers only: the ones missing from it are offline from now on.
+
+    Three statements at most, whatever the fleet size: new workers, status moves, and the "last seen" stamp.
+    """
+    client, account, report = run.client, run.account, run.report
     online = set(client.worker_names_all(account=account.name))
     with transaction.atomic():
-        state = _state(account, SyncDataset.WORKERS)
-        existing = {w.name: w for w in Worker.objects.filter(account=account)}
-        counts = RowCounts()
-        new = [
-            Worker(**_owner(account), account=account, name=name, status=Worker.Status.ONLINE, first_seen_at=now,
-                   last_seen_online_at=now)
-            for name in sorted(online - existing.keys())
-        ]
-        if new:
-            Worker.objects.bulk_create(new, ignore_conflicts=True)
-            counts.created += len(new)
-        to_update = []
-        for name, worker in existing.items():
-            before = (worker.status, worker.offline_since_at)
-            if name in online:
-                if worker.status == Worker.Status.OFFLINE:
-                    worker.status = Worker.Status.ONLINE
-                worker.offline_since_at = None
-                worker.last_seen_online_at = now
-            elif worker.status != Worker.Status.OFFLINE:
-                worker.status = Worker.Status.OFFLINE
-                worker.offline_since_at = now
-                worker.current_hashrate_hs = Decimal(0)
-            if (worker.status, worker.offline_since_at) != before:
-                counts.updated += 1
-            else:
-                counts.unchanged += 1
-            to_update.append(worker)
-        # last_seen_online_at moves every cycle for online workers; it is bookkeeping, not a data change.
-        Worker.objects.bulk_update(
-            to_update, ["status", "offline_since_at", "last_seen_online_at", "current_hashrate_hs"], batch_size=500
-        )
+        state = run.state(SyncDataset.WORKERS)
+        existing = dict(Worker.objects.filter(account=account).values_list("name", "status"))
+        new_names = sorted(online - existing.keys())
+        back_online = [n for n, st in existing.items() if n in online and st == Worker.Status.OFFLINE]
+        gone_offline = [n for n, st in existing.items() if n not in online and st != Worker.Status.OFFLINE]
+        if new_names:
+            Worker.objects.bulk_create(
+                [Worker(**_owner(account), account=account, name=name, status=Worker.Status.ONLINE,
+                        first_seen_at=now, last_seen_online_at=now) for name in new_names],
+                ignore_conflicts=True,
+            )
+        workers = Worker.objects.filter(account=account)
+        if back_online:
+            workers.filter(name__in=back_online).update(status=Worker.Status.ONLINE, offline_since_at=None)
+        if gone_offline:
+            workers.filter(name__in=gone_offline).update(
+                status=Worker.Status.OFFLINE, offline_since_at=now, current_hashrate_hs=Decimal(0)
+            )
+        # Bookkeeping, not a data change: it does not count as an update.
+        workers.filter(name__in=online - set(new_names)).update(last_seen_online_at=now)
+        changed = len(back_online) + len(gone_offline)
+        counts = RowCounts(created=len(new_names), updated=changed, unchanged=len(existing) - changed)
         report.count("Worker", counts)
         _state_success(state, now=now, counts=counts, watermark_at=now)
 
@@ -284,9 +298,9 @@ def _rollup(account: MiningAccount, *, source: str, target: str, unit: str, poin
     return _account_samples_upsert(account, target, rows)
 
 
-def _sync_account_hashrate(client: WhiteBitClient, account: MiningAccount, report: SyncReport,
-                           now: datetime) -> None:
-    state = _state(account, SyncDataset.HASHRATE_5M)
+def _sync_account_hashrate(run: SyncRun, now: datetime) -> None:
+    client, account, report = run.client, run.account, run.report
+    state = run.state(SyncDataset.HASHRATE_5M)
     overlap = timedelta(seconds=settings.MINING_HASHRATE_OVERLAP_S)
     floor = now - FIVE_MIN_WINDOW + timedelta(minutes=5)
     first_sync = state.watermark_at is None
@@ -345,9 +359,10 @@ REWARD_FIELDS = [
 ]
 
 
-def _sync_rewards(client: WhiteBitClient, account: MiningAccount, report: SyncReport, now: datetime) -> None:
+def _sync_rewards(run: SyncRun, now: datetime) -> None:
     """Re-read from the watermark minus an overlap, and from the oldest reward still pending, until final."""
-    state = _state(account, SyncDataset.REWARDS)
+    client, account, report = run.client, run.account, run.report
+    state = run.state(SyncDataset.REWARDS)
     from_at = None
     if state.watermark_at is not None:
         from_at = state.watermark_at - timedelta(days=settings.MINING_REWARDS_OVERLAP_DAYS)
@@ -396,11 +411,12 @@ def _sync_rewards(client: WhiteBitClient, account: MiningAccount, report: SyncRe
         _state_success(state, now=now, counts=result.counts, watermark_at=watermark)
 
 
-def _sync_payout(client: WhiteBitClient, account: MiningAccount, report: SyncReport, now: datetime) -> None:
+def _sync_payout(run: SyncRun, now: datetime) -> None:
     """Read the payout destination; adopt it when the portal has no record, flag drift when they differ."""
+    client, account, report = run.client, run.account, run.report
     payout = client.payout_destination_get(account=account.name)
     with transaction.atomic():
-        state = _state(account, SyncDataset.PAYOUT)
+        state = run.state(SyncDataset.PAYOUT)
         # Fresh and locked: a user may be setting the destination through the portal right now.
         current = MiningAccount.objects.select_for_update().get(pk=account.pk)
         values: dict[str, Any] = {
@@ -425,11 +441,12 @@ def _sync_payout(client: WhiteBitClient, account: MiningAccount, report: SyncRep
         _state_success(state, now=now, counts=counts, watermark_at=now)
 
 
-def _sync_watcher_links(client: WhiteBitClient, account: MiningAccount, report: SyncReport, now: datetime) -> None:
+def _sync_watcher_links(run: SyncRun, now: datetime) -> None:
     """Upsert the links the pool lists; ones it no longer lists (expired, revoked) become inactive."""
+    client, account, report = run.client, run.account, run.report
     links = client.watcher_links_list(account=account.name)
     with transaction.atomic():
-        state = _state(account, SyncDataset.WATCHER_LINKS)
+        state = run.state(SyncDataset.WATCHER_LINKS)
         existing = {w.upstream_id: w for w in WatcherLink.objects.filter(provider_id=account.provider_id,
                                                                             upstream_id__in=[x.id for x in links])}
         counts = RowCounts()
@@ -464,42 +481,55 @@ def _sync_watcher_links(client: WhiteBitClient, account: MiningAccount, report: 
         _state_success(state, now=now, counts=counts, watermark_at=now)
 
 
-def _sync_worker_hashrate(client: WhiteBitClient, account: MiningAccount, report: SyncReport,
-                          now: datetime) -> None:
-    """Hourly points per worker, at a slower cadence than the rest (see docs/SYNC.md for the budget math)."""
+def _sync_worker_hashrate(run: SyncRun, now: datetime) -> None:
+    """Hourly points per worker, at a slower cadence than the rest (see docs/SYNC.md for the budget math).
+
+    One request per worker (the pool has no batch call); one read and one bulk upsert for all of them.
+    """
+    client, account, report = run.client, run.account, run.report
     every = timedelta(seconds=settings.MINING_WORKER_HASHRATE_EVERY_S)
     if account.worker_hashrate_synced_at and account.worker_hashrate_synced_at + every > now:
         return
-    state = _state(account, SyncDataset.WORKER_HASHRATE)
+    state = run.state(SyncDataset.WORKER_HASHRATE)
     overlap = timedelta(seconds=settings.MINING_HASHRATE_OVERLAP_S) + timedelta(hours=1)
     floor = now - HOUR_WINDOW + timedelta(hours=1)
-    from_at = floor if state.watermark_at is None else max(floor, state.watermark_at - overlap)
+    backfill = now - timedelta(hours=settings.MINING_WORKER_HASHRATE_BACKFILL_H)
+    from_at = backfill if state.watermark_at is None else max(floor, state.watermark_at - overlap)
     workers = list(
         Worker.objects.filter(account=account).exclude(status=Worker.Status.OFFLINE, offline_since_at__lt=from_at)
     )
-    fetched = {w.pk: client.worker_hashrate(account=account.name, worker=w.name, interval="1h", from_at=from_at,
-                                            to_at=now).points for w in workers}
+    fetched = {
+        w.pk: client.worker_hashrate(account=account.name, worker=w.name, interval="1h", from_at=from_at,
+                                     to_at=now).points
+        for w in workers
+    }
+    rows = [
+        {**_owner(account), "account_id": account.pk, "worker_id": worker.pk, "interval": Interval.H1, "at": p.at,
+         "hashrate_hs": _q(p.hashrate_hs, HS_PLACES)}
+        for worker in workers for p in fetched[worker.pk]
+    ]
     with transaction.atomic():
-        state = SyncState.objects.select_for_update().get(pk=state.pk)
         counts = RowCounts()
         watermark = None
+        if rows:
+            existing = WorkerHashrateSample.objects.filter(
+                account=account, interval=Interval.H1, at__gte=min(r["at"] for r in rows)
+            )
+            counts = rows_upsert(
+                model=WorkerHashrateSample, existing=existing,
+                key=lambda o: (o["worker_id"], o["at"]) if isinstance(o, dict) else (o.worker_id, o.at), rows=rows,
+                unique_fields=["worker", "interval", "at"], compare_fields=["hashrate_hs"],
+            ).counts
+            watermark = max(r["at"] for r in rows)
+        latest = {}
         for worker in workers:
             points = fetched[worker.pk]
-            if not points:
-                continue
-            rows = [{**_owner(account), "account_id": account.pk, "worker_id": worker.pk, "interval": Interval.H1,
-                     "at": p.at, "hashrate_hs": _q(p.hashrate_hs, HS_PLACES)} for p in points]
-            existing = WorkerHashrateSample.objects.filter(worker=worker, interval=Interval.H1,
-                                                           at__gte=min(r["at"] for r in rows))
-            counts.add(rows_upsert(
-                model=WorkerHashrateSample, existing=existing,
-                key=lambda o: o["at"] if isinstance(o, dict) else o.at, rows=rows,
-                unique_fields=["worker", "interval", "at"], compare_fields=["hashrate_hs"],
-            ).counts)
-            latest = max(points, key=lambda p: p.at)
-            if worker.status != Worker.Status.OFFLINE:
-                Worker.objects.filter(pk=worker.pk).update(current_hashrate_hs=_q(latest.hashrate_hs, HS_PLACES))
-            watermark = max(watermark or latest.at, latest.at)
+            if points and worker.status != Worker.Status.OFFLINE:
+                value = _q(max(points, key=lambda p: p.at).hashrate_hs, HS_PLACES)
+                if worker.current_hashrate_hs != value:
+                    latest[worker.pk] = value
+        for pk, value in latest.items():
+            Worker.objects.filter(pk=pk).update(current_hashrate_hs=value)
         MiningAccount.objects.filter(pk=account.pk).update(worker_hashrate_synced_at=now)
         report.count("WorkerHashrateSample", counts)
         _state_success(state, now=now, counts=counts, watermark_at=watermark)
@@ -516,8 +546,8 @@ DATASETS = [
 ]
 
 
-def _record_failure(account: MiningAccount, dataset: str, exc: WhiteBitError, now: datetime) -> None:
-    state = _state(account, dataset)
+def _record_failure(run: SyncRun, dataset: str, exc: WhiteBitError, now: datetime) -> None:
+    state = run.state(dataset)
     SyncState.objects.filter(pk=state.pk).update(
         last_attempt_at=now, last_error=exc.user_message[:2000], consecutive_failures=state.consecutive_failures + 1
     )
@@ -547,14 +577,15 @@ def mining_account_sync(*, provider_id: int, account_id: int, client: WhiteBitCl
     account = get_in_scope(MiningAccount.objects.select_related("provider", "customer"), scope, pk=account_id)
     client = client or client_for_provider(account.provider)
     before = _request_counts(client)
+    run = SyncRun(client=client, account=account, report=report)
     outcome: dict[str, Any] = {}
     try:
         for dataset, step in DATASETS:
             now = timezone.now()
             try:
-                step(client, account, report, now)
+                step(run, now)
             except WhiteBitError as exc:
-                _record_failure(account, dataset, exc, now)
+                _record_failure(run, dataset, exc, now)
                 report.errors.append({
                     "account": account.name, "dataset": str(dataset), "error": exc.user_message,
                     "retryable": exc.retryable,

@@ -41,11 +41,22 @@ def new_account(sandbox) -> str:
 
 class TestAccounts:
     def test_seeded_accounts_newest_first(self, sandbox_pool):
-        body = sandbox_pool.post(f"{P}/accounts", {"limit": 100}).json()
-        assert body["limit"] == 100 and body["offset"] == 0
-        seeded = [a for a in body["data"] if a["name"].startswith("acct_0")]
+        listed = []
+        offset = 0
+        while True:  # other tests create accounts on the shared sandbox, so read every page
+            body = sandbox_pool.post(f"{P}/accounts", {"limit": 100, "offset": offset}).json()
+            assert (body["limit"], body["offset"]) == (100, offset)
+            assert all(set(a) == {"name", "createdAt"} for a in body["data"])
+            listed.extend(body["data"])
+            if len(body["data"]) < 100:
+                break
+            offset += 100
+        created = [a["createdAt"] for a in listed]
+        assert created == sorted(created, reverse=True)
+        seeded_names = set(sandbox_pool.seeded_accounts())
+        seeded = [a for a in listed if a["name"] in seeded_names]
         assert [a["name"] for a in seeded] == ["acct_004", "acct_003", "acct_002", "acct_001"]
-        assert all(set(a) == {"name", "createdAt"} for a in body["data"])
+        assert listed[-4:] == seeded  # created before anything made through the API
         epoch = sandbox_pool.server.app.fleet.epoch
         assert all(a["createdAt"] < epoch for a in seeded)
 
