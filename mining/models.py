@@ -126,7 +126,7 @@ class AccountHashrateSample(models.Model):
     """One point of an account's hashrate series. Natural key: (account, interval, at).
 
     The unique index (account, interval, at) is also what makes a 24-hour read an index range scan; retention
-    (see docs/DATA_RETENTION.md) keeps 5-minute points for 35 days, hourly for 400, daily for ever.
+    (see docs/SYNC.md) keeps 5-minute points for 35 days, hourly for 400, daily for ever.
     """
 
     TENANT_CUSTOMER_FIELD = "customer"

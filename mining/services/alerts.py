@@ -19,7 +19,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Avg, Max, Q
+from django.db.models import Avg, Q
 from django.utils import timezone
 
 from mining.models import AccountHashrateSample, Alert, AlertKind, AlertRule, Interval, MiningAccount, Worker
@@ -56,13 +56,29 @@ def _rules_for(scope: Scope, account: MiningAccount):
     )
 
 
-def _hashrate_conditions(account: MiningAccount, rule: AlertRule) -> list[Condition]:
+@dataclass(frozen=True)
+class RecentHashrate:
+    """What every hashrate rule needs: the newest 5-minute points (newest first) and the 24-hour mean."""
+
+    points: list[tuple[datetime, Decimal]]
+    day_mean_hs: Decimal | None
+
+
+def _recent_hashrate(account: MiningAccount, *, minutes: int, need_mean: bool) -> RecentHashrate:
+    """Two indexed reads at most; the 24-hour mean is averaged by the database, not fetched point by point."""
     samples = AccountHashrateSample.objects.filter(account=account, interval=Interval.M5)
-    newest = samples.aggregate(at=Max("at"))["at"]
-    if newest is None:
+    points = list(samples.order_by("-at").values_list("at", "hashrate_hs")[: max(1, minutes // 5)])
+    mean = None
+    if points and need_mean:
+        mean = samples.filter(at__gt=points[0][0] - timedelta(hours=24)).aggregate(m=Avg("hashrate_hs"))["m"]
+    return RecentHashrate(points, Decimal(mean) if mean is not None else None)
+
+
+def _hashrate_conditions(account: MiningAccount, rule: AlertRule, recent: RecentHashrate) -> list[Condition]:
+    if not recent.points:
         return []
-    window = samples.filter(at__gt=newest - timedelta(minutes=rule.duration_minutes))
-    points = list(window.values_list("hashrate_hs", flat=True))
+    newest = recent.points[0][0]
+    points = [hs for at, hs in recent.points if at > newest - timedelta(minutes=rule.duration_minutes)]
     if len(points) < max(1, rule.duration_minutes // 5):
         return []  # not enough data to say the condition held for the whole duration
     if rule.kind == AlertKind.HASHRATE_FLOOR and rule.floor_hs is not None:
@@ -70,15 +86,15 @@ def _hashrate_conditions(account: MiningAccount, rule: AlertRule) -> list[Condit
             return [Condition(
                 f"floor:{rule.pk}:{account.pk}", rule.kind,
                 f"{account.name}: hashrate under {_fmt_hs(rule.floor_hs)} for {rule.duration_minutes} minutes "
-                f"(now {_fmt_hs(points[-1])}).", account=account, rule=rule,
+                f"(now {_fmt_hs(points[0])}).", account=account, rule=rule,
             )]
     if rule.kind == AlertKind.HASHRATE_DROP and rule.drop_bps:
-        mean = samples.filter(at__gt=newest - timedelta(hours=24)).aggregate(m=Avg("hashrate_hs"))["m"]
-        if mean and all(p * 10_000 < Decimal(mean) * rule.drop_bps for p in points):
+        mean = recent.day_mean_hs
+        if mean and all(p * 10_000 < mean * rule.drop_bps for p in points):
             return [Condition(
                 f"drop:{rule.pk}:{account.pk}", rule.kind,
                 f"{account.name}: hashrate under {rule.drop_bps / 100:g}% of its 24-hour mean "
-                f"({_fmt_hs(Decimal(mean))}) for {rule.duration_minutes} minutes.", account=account, rule=rule,
+                f"({_fmt_hs(mean)}) for {rule.duration_minutes} minutes.", account=account, rule=rule,
             )]
     return []
 
@@ -110,9 +126,18 @@ def _stale_condition(account: MiningAccount, now: datetime) -> list[Condition]:
 
 def _conditions_for_account(scope: Scope, account: MiningAccount, now: datetime) -> list[Condition]:
     found = _stale_condition(account, now)
-    for rule in _rules_for(scope, account):
+    rules = list(_rules_for(scope, account))
+    hashrate_rules = [r for r in rules if r.kind in (AlertKind.HASHRATE_FLOOR, AlertKind.HASHRATE_DROP)]
+    recent = RecentHashrate([], None)
+    if hashrate_rules:
+        recent = _recent_hashrate(
+            account,
+            minutes=max(r.duration_minutes for r in hashrate_rules),
+            need_mean=any(r.kind == AlertKind.HASHRATE_DROP for r in hashrate_rules),
+        )
+    for rule in rules:
         if rule.kind in (AlertKind.HASHRATE_FLOOR, AlertKind.HASHRATE_DROP):
-            found += _hashrate_conditions(account, rule)
+            found += _hashrate_conditions(account, rule, recent)
         elif rule.kind == AlertKind.WORKER_OFFLINE:
             found += _worker_conditions(account, rule, now)
     return found

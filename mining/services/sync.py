@@ -321,13 +321,17 @@ def _sync_account_hashrate(run: SyncRun, now: datetime) -> None:
         for interval, points in backfill.items():
             counts.add(_account_samples_upsert(account, interval, _hashrate_rows(account, interval, points)))
         rows = _hashrate_rows(account, Interval.M5, five.points)
-        counts.add(_account_samples_upsert(account, Interval.M5, rows))
-        if rows:
+        five_counts = _account_samples_upsert(account, Interval.M5, rows)
+        counts.add(five_counts)
+        # Roll up only what changed: a re-read of unchanged points costs no aggregate queries.
+        if five_counts.created or five_counts.updated:
             since = min(r["at"] for r in rows)
-            counts.add(_rollup(account, source=Interval.M5, target=Interval.H1, unit="hour", points_per_bucket=12,
-                               since=since, now=now))
-            counts.add(_rollup(account, source=Interval.H1, target=Interval.D1, unit="day", points_per_bucket=24,
-                               since=since, now=now))
+            hour_counts = _rollup(account, source=Interval.M5, target=Interval.H1, unit="hour",
+                                  points_per_bucket=12, since=since, now=now)
+            counts.add(hour_counts)
+            if hour_counts.created or hour_counts.updated or backfill:
+                counts.add(_rollup(account, source=Interval.H1, target=Interval.D1, unit="day",
+                                   points_per_bucket=24, since=since, now=now))
         report.count("AccountHashrateSample", counts)
         watermark = max((p.at for p in five.points), default=None)
         _state_success(state, now=now, counts=counts, watermark_at=watermark)
@@ -447,12 +451,14 @@ def _sync_watcher_links(run: SyncRun, now: datetime) -> None:
     links = client.watcher_links_list(account=account.name)
     with transaction.atomic():
         state = run.state(SyncDataset.WATCHER_LINKS)
-        existing = {w.upstream_id: w for w in WatcherLink.objects.filter(provider_id=account.provider_id,
-                                                                            upstream_id__in=[x.id for x in links])}
+        existing, names = {}, {}
+        if links:
+            existing = {w.upstream_id: w for w in WatcherLink.objects.filter(
+                provider_id=account.provider_id, upstream_id__in=[x.id for x in links])}
+            names = {a.name: a for a in MiningAccount.objects.filter(
+                provider_id=account.provider_id, name__in={n for x in links for n in x.accounts} | {account.name}
+            )}
         counts = RowCounts()
-        names = {a.name: a for a in MiningAccount.objects.filter(
-            provider_id=account.provider_id, name__in={n for x in links for n in x.accounts} | {account.name}
-        )}
         seen = set()
         for link in links:
             seen.add(link.id)

@@ -134,7 +134,7 @@ def worker_hour(seed: int, account: str, worker: str, hour: int) -> HourSample:
     return HourSample(tuple(points), tuple(rejected), sum(points), sum(rejected))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 20)
 def worker_day(seed: int, account: str, worker: str, day: int) -> tuple[int, int]:
     """(accepted, rejected) sums of the 288 5-minute points of the UTC day starting at `day` (unix seconds)."""
     first_hour = day // HOUR
@@ -239,6 +239,8 @@ class Fleet:
     ) -> None:
         self.seed = seed
         self.epoch = floor_to(int(anchor.timestamp()), DAY) - history_days * DAY
+        # daily_reward is pure for a constructed fleet; re-reads (every sync re-reads its overlap) hit this.
+        self._reward_cache: dict[tuple[str, int], DailyReward | None] = {}
         base = fpps_btc_per_ph_day * SATS_PER_BTC
         if base != base.to_integral_value():
             raise ValueError("fpps_btc_per_ph_day must be a whole number of satoshis")
@@ -311,6 +313,12 @@ class Fleet:
 
     def daily_reward(self, account: str, day: int) -> DailyReward | None:
         """The reward for UTC day `day` regardless of the clock; None for accounts or days without hashrate."""
+        key = (account, day)
+        if key not in self._reward_cache:
+            self._reward_cache[key] = self._daily_reward(account, day)
+        return self._reward_cache[key]
+
+    def _daily_reward(self, account: str, day: int) -> DailyReward | None:
         seeded = self.accounts.get(account)
         if seeded is None or day < self.epoch or day % DAY:
             return None
