@@ -94,7 +94,7 @@ def main() -> None:
     env = {**os.environ, "DJANGO_ENV": "development"}
     sandbox = subprocess.Popen(
         [sys.executable, "manage.py", "run_sandbox", "--port", str(port), "--api-key", KEY, "--api-secret", SECRET,
-         "--seed", "3", "--accounts", "20", "--workers", "20", "--history-days", "7", "--rate-limit", "100000000",
+         "--seed", "3", "--accounts", "20", "--workers", "20", "--history-days", "7", "--rate-limit", "10000000",
          "--now", now.isoformat().replace("+00:00", "Z")],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, start_new_session=True)
     try:
@@ -106,7 +106,11 @@ def main() -> None:
                 client.miner_info(account="acct_001")
                 break
             except Exception:  # noqa: BLE001 - not up yet
+                if sandbox.poll() is not None:
+                    raise SystemExit("the sandbox did not start") from None
                 time.sleep(0.2)
+        else:
+            raise SystemExit("the sandbox did not answer within 20 s")
         results = {}
         for name, fn in calls(client, now).items():
             n, errors = hammer(fn, args.threads, args.seconds)

@@ -80,7 +80,8 @@ def main() -> None:
             raise SystemExit(f"Port {port} is taken; set {what}=another port (e.g. `{what}=9000 make run`).")
     signal.signal(signal.SIGINT, _stop_all)
     signal.signal(signal.SIGTERM, _stop_all)
-    (ROOT / "var").mkdir(exist_ok=True)
+    var_dir = Path(os.environ.get("VAR_DIR", ROOT / "var"))
+    var_dir.mkdir(parents=True, exist_ok=True)
     _manage("migrate", "--noinput", "-v", "0")
     _spawn(PY, "manage.py", "run_sandbox", "--host", "127.0.0.1", "--port", str(SANDBOX_PORT),
            "--api-key", SANDBOX_KEY, "--api-secret", SANDBOX_SECRET, "--seed", "42", "--accounts", "9",
@@ -95,7 +96,7 @@ def main() -> None:
     pool = ["--pool", "solo"] if embedded else ["--pool", "threads", "--concurrency", "8"]
     _spawn(PY, "-m", "celery", "-A", "portal", "worker", "--loglevel", "WARNING", *pool)
     _spawn(PY, "-m", "celery", "-A", "portal", "beat", "--loglevel", "WARNING",
-           "--schedule", str(ROOT / "var" / "celerybeat-schedule"),
+           "--schedule", str(var_dir / "celerybeat-schedule"),
            "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler")
     _wait_for_port(PORT)
     print(
