@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
+from mining import selectors as mining_selectors
 from tenants import selectors
 from tenants.access import scope_for_user, scopes_for_user
 
@@ -27,10 +28,13 @@ def provider_home(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_for_user(request.user, provider_slug=provider_slug)
     if not scope.is_staff:  # pragma: no cover - scope_for_user only yields staff scopes without a customer slug
         raise AssertionError
+    accounts = list(mining_selectors.mining_account_list(scope=scope))
     context = {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
         "customers": selectors.customer_list(scope=scope),
+        "accounts": accounts,
+        "summary": mining_selectors.fleet_summary(scope=scope, accounts=accounts),
     }
     return render(request, "portal/provider_home.html", context)
 
@@ -38,9 +42,13 @@ def provider_home(request: HttpRequest, provider_slug: str) -> HttpResponse:
 @login_required
 def customer_home(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
     scope = scope_for_user(request.user, provider_slug=provider_slug, customer_slug=customer_slug)
+    accounts = list(mining_selectors.mining_account_list(scope=scope))
     context = {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
         "customer": selectors.customer_get(scope=scope),
+        "accounts": accounts,
+        "summary": mining_selectors.fleet_summary(scope=scope, accounts=accounts),
+        "rewards": mining_selectors.reward_list(scope=scope),
     }
     return render(request, "portal/customer_home.html", context)

@@ -1,0 +1,48 @@
+"""After a sync, staff see the whole fleet and each customer sees exactly their own accounts and rewards."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from mining.models import Reward
+from mining.services.accounts import mining_account_assign
+from portal.templatetags.units import btc, hashrate
+from tenants import services
+from tenants.models import CustomerRole, StaffRole
+from tests.mining.test_sync import sync_all
+
+PASSWORD = "fleet-pages-password"
+
+
+def test_staff_and_customers_see_their_own_fleet(pool_provider, client):
+    pp = pool_provider
+    other = services.customer_create(provider=pp.provider, name="Other Co", slug="other-co")
+    moved = pp.accounts[-1]
+    mining_account_assign(scope=pp.scope, account_id=moved.pk, customer_id=other.pk)
+    sync_all(pp)
+    staff = services.user_get_or_create(email="staff@pool.example", password=PASSWORD)
+    services.provider_membership_grant(provider=pp.provider, user=staff, role=StaffRole.READ_ONLY)
+    viewer = services.user_get_or_create(email="viewer@miner.example", password=PASSWORD)
+    services.customer_membership_grant(customer=pp.customer, user=viewer, role=CustomerRole.VIEWER)
+
+    client.login(username="staff@pool.example", password=PASSWORD)
+    page = client.get(f"/p/{pp.provider.slug}/").content.decode()
+    for account in pp.accounts:
+        assert account.name in page
+    assert "Other Co" in page and "In step" in page
+
+    client.login(username="viewer@miner.example", password=PASSWORD)
+    page = client.get(f"/c/{pp.provider.slug}/miner-co/").content.decode()
+    assert moved.name not in page
+    for account in pp.accounts[:-1]:
+        assert account.name in page
+    newest = Reward.objects.filter(account=pp.accounts[0]).order_by("-date").first()
+    assert btc(newest.reward_sats) in page
+    assert client.get(f"/c/{pp.provider.slug}/other-co/").status_code == 404
+
+
+def test_unit_filters_are_exact():
+    assert btc(123456) == "0.00123456 BTC" and btc(None) == "–"
+    assert hashrate(Decimal("123450000000000")) == "123.45 TH/s"
+    assert hashrate(Decimal("2500000000000000000")) == "2.50 EH/s"
+    assert hashrate(0) == "0.00 H/s"
