@@ -35,8 +35,8 @@ sys.path.insert(0, str(ROOT))
 PY = sys.executable
 DB_NAME = "portal_bench"
 DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:6379/13"
-BROKER_URL = "redis://127.0.0.1:6379/12"
+REDIS_URL = "redis://127.0.0.1:6379/11"
+BROKER_URL = "redis://127.0.0.1:6379/10"
 KEY, SECRET = "bench-key", "bench-secret"
 
 

@@ -316,7 +316,6 @@ def _sync_account_hashrate(run: SyncRun, now: datetime) -> None:
             account=account.name, interval="24h", from_at=now - DAY_WINDOW, to_at=now - HOUR_WINDOW
         ).points
     with transaction.atomic():
-        state = SyncState.objects.select_for_update().get(pk=state.pk)
         counts = RowCounts()
         for interval, points in backfill.items():
             counts.add(_account_samples_upsert(account, interval, _hashrate_rows(account, interval, points)))
@@ -395,7 +394,6 @@ def _sync_rewards(run: SyncRun, now: datetime) -> None:
         changes.append(RewardStatusChange(**_owner(account), reward=obj, from_status=old, to_status=new))
 
     with transaction.atomic():
-        state = SyncState.objects.select_for_update().get(pk=state.pk)
         dates = [r["date"] for r in rows]
         existing = Reward.objects.filter(account=account, date__in=dates) if dates else []
         result = rows_upsert(

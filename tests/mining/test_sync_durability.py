@@ -21,21 +21,23 @@ from tests.fixtures.mining import pool_provider_make
 from tests.mining.test_sync import snapshot, sync_all
 
 ROOT = Path(__file__).resolve().parents[2]
-BROKER_URL = "redis://127.0.0.1:6379/14"  # its own database: these tests flush it
+# Each test gets a Redis database of its own for the broker (they flush it), so they can run in parallel.
+KILL_BROKER_URL = "redis://127.0.0.1:6379/14"
+FLUSH_BROKER_URL = "redis://127.0.0.1:6379/13"
 
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("celery-broker"), pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 class WorkerProcess:
     """A real `celery worker` against the test database, consuming its own queue."""
 
-    def __init__(self, queue: str, **env: str) -> None:
+    def __init__(self, queue: str, broker_url: str, **env: str) -> None:
         db = connection.settings_dict
         self.env = {
             **os.environ,
             "DJANGO_ENV": "test",
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
-            "CELERY_BROKER_URL": BROKER_URL,
+            "CELERY_BROKER_URL": broker_url,
             "CELERY_QUEUE": queue,
             "WHITEBIT_REDIS_PREFIX": f"{queue}:",
             "WHITEBIT_BACKOFF_BASE_S": "0.01",
@@ -67,10 +69,14 @@ class WorkerProcess:
                 self.kill()
 
 
-def publish(task: str, queue: str, args: list | None = None) -> None:
+def publish(task: str, queue: str, broker_url: str, args: list | None = None) -> None:
+    """Declare the queue first: a message published before the worker has bound its queue would be dropped."""
+    from kombu import Exchange, Queue
+
     from portal.celery import app
 
-    with Connection(BROKER_URL) as conn:
+    with Connection(broker_url) as conn:
+        Queue(queue, Exchange(queue, type="direct"), routing_key=queue)(conn.default_channel).declare()
         app.send_task(task, args=args or [], queue=queue, connection=conn)
 
 
@@ -85,9 +91,7 @@ def wait_for(predicate, timeout_s: float = 60.0, what: str = "condition") -> Non
 
 @pytest.fixture
 def queue():
-    name = f"test-{uuid.uuid4().hex[:8]}"
-    yield name
-    redis.Redis.from_url(BROKER_URL).flushdb()
+    return f"test-{uuid.uuid4().hex[:8]}"
 
 
 def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_pool, fast_upstream_retries, queue, settings):
@@ -95,9 +99,9 @@ def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_pool, fast_u
     account = victim.accounts[0]
     # The rewards request hangs, so the worker is caught after committing some datasets and before others.
     sandbox_pool.fault("/api/v4/mining/rewards", "hang", count=1, hang_s=20)
-    worker = WorkerProcess(queue, MINING_SYNC_LEASE_S="3", WHITEBIT_TIMEOUT_S="30").start()
+    worker = WorkerProcess(queue, KILL_BROKER_URL, MINING_SYNC_LEASE_S="3", WHITEBIT_TIMEOUT_S="30").start()
     try:
-        publish("mining.tasks.sync_account", queue, [victim.provider.pk, account.pk])
+        publish("mining.tasks.sync_account", queue, KILL_BROKER_URL, [victim.provider.pk, account.pk])
         wait_for(lambda: Worker.objects.filter(account=account).exists(), what="the sync to reach rewards")
         time.sleep(0.5)
         worker.kill()
@@ -110,9 +114,9 @@ def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_pool, fast_u
     assert held.sync_lease_until is not None  # the dead worker's lease is still there …
     time.sleep(3.5)  # … until it expires by itself
     # The next cycle, on a fresh worker: beat's fan-out message, consumed by a real worker process.
-    second = WorkerProcess(queue, MINING_SYNC_LEASE_S="60").start()
+    second = WorkerProcess(queue, KILL_BROKER_URL, MINING_SYNC_LEASE_S="60").start()
     try:
-        publish("mining.tasks.sync_fanout", queue)
+        publish("mining.tasks.sync_fanout", queue, KILL_BROKER_URL)
         wait_for(lambda: MiningAccount.objects.filter(provider=victim.provider, sync_status="ok").count()
                  == len(victim.accounts), what="every account synced")
     finally:
@@ -125,16 +129,16 @@ def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_pool, fast_u
 def test_flushing_redis_mid_cycle_loses_nothing(sandbox_pool, fast_upstream_retries, queue):
     pp = pool_provider_make(sandbox_pool)
     sandbox_pool.fault("/api/v4/mining/rewards", "hang", count=2, hang_s=3)
-    worker = WorkerProcess(queue, WHITEBIT_TIMEOUT_S="10").start()
+    worker = WorkerProcess(queue, FLUSH_BROKER_URL, WHITEBIT_TIMEOUT_S="10").start()
     try:
-        publish("mining.tasks.sync_fanout", queue)
+        publish("mining.tasks.sync_fanout", queue, FLUSH_BROKER_URL)
         wait_for(lambda: Worker.objects.filter(provider=pp.provider).exists(), what="the cycle to start")
-        redis.Redis.from_url(BROKER_URL).flushdb()  # queued and unacknowledged messages: gone
+        redis.Redis.from_url(FLUSH_BROKER_URL).flushdb()  # queued and unacknowledged messages: gone
         shared = redis.Redis.from_url(os.environ["REDIS_URL"])  # the rate budget and nonces: gone too
         for key in shared.scan_iter(f"{queue}:*"):
             shared.delete(key)
         # The next beat tick fans out again; every account converges.
-        publish("mining.tasks.sync_fanout", queue)
+        publish("mining.tasks.sync_fanout", queue, FLUSH_BROKER_URL)
         wait_for(lambda: MiningAccount.objects.filter(provider=pp.provider, sync_status="ok").count()
                  == len(pp.accounts), what="every account synced")
     finally:
