@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 
 from mining import selectors as mining_selectors
 from tenants import selectors
-from tenants.access import scope_for_user, scopes_for_user
+from tenants.access import Scope, scope_for_user, scopes_for_user
 
 
 @login_required
@@ -23,32 +23,30 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"entries": entries})
 
 
-@login_required
-def provider_home(request: HttpRequest, provider_slug: str) -> HttpResponse:
-    scope = scope_for_user(request.user, provider_slug=provider_slug)
-    if not scope.is_staff:  # pragma: no cover - scope_for_user only yields staff scopes without a customer slug
-        raise AssertionError
+def _fleet_context(scope: Scope) -> dict:
+    """What both the staff and the customer page show: the scope's accounts and their totals."""
     accounts = list(mining_selectors.mining_account_list(scope=scope))
-    context = {
+    return {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
-        "customers": selectors.customer_list(scope=scope),
         "accounts": accounts,
         "summary": mining_selectors.fleet_summary(scope=scope, accounts=accounts),
     }
+
+
+@login_required
+def provider_home(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    scope = scope_for_user(request.user, provider_slug=provider_slug)
+    context = {**_fleet_context(scope), "customers": selectors.customer_list(scope=scope)}
     return render(request, "portal/provider_home.html", context)
 
 
 @login_required
 def customer_home(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
     scope = scope_for_user(request.user, provider_slug=provider_slug, customer_slug=customer_slug)
-    accounts = list(mining_selectors.mining_account_list(scope=scope))
     context = {
-        "scope": scope,
-        "provider": selectors.provider_get(scope=scope),
+        **_fleet_context(scope),
         "customer": selectors.customer_get(scope=scope),
-        "accounts": accounts,
-        "summary": mining_selectors.fleet_summary(scope=scope, accounts=accounts),
         "rewards": mining_selectors.reward_list(scope=scope),
     }
     return render(request, "portal/customer_home.html", context)
