@@ -17,6 +17,22 @@ from tenants.models import Customer, Provider
 HASHRATE = {"max_digits": 32, "decimal_places": 6}  # up to 10^26 H/s, exact to a micro-hash
 
 
+class CustomerOwned(models.Model):
+    """Rows copied from the pool for one account: owned by its provider and (once assigned) its customer.
+
+    Both keys are denormalised from the account so every query filters by tenant without a join, and every
+    index can lead with the tenant.
+    """
+
+    TENANT_CUSTOMER_FIELD = "customer"
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
 class PayoutDestination(models.TextChoices):
     MAIN_BALANCE = "main_balance", "WhiteBIT main balance"
     EXTERNAL_ADDRESS = "external_address", "External BTC address"
@@ -89,16 +105,12 @@ class MiningAccount(models.Model):
         )
 
 
-class Worker(models.Model):
-    TENANT_CUSTOMER_FIELD = "customer"
-
+class Worker(CustomerOwned):
     class Status(models.TextChoices):
         ONLINE = "online", "Online"
         LOW = "low", "Low hashrate"
         OFFLINE = "offline", "Offline"
 
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     account = models.ForeignKey(MiningAccount, on_delete=models.CASCADE, related_name="workers")
     name = models.CharField(max_length=255)
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ONLINE)
@@ -122,17 +134,13 @@ class Interval(models.TextChoices):
     D1 = "24h", "24 hours"
 
 
-class AccountHashrateSample(models.Model):
+class AccountHashrateSample(CustomerOwned):
     """One point of an account's hashrate series. Natural key: (account, interval, at).
 
     The unique index (account, interval, at) is also what makes a 24-hour read an index range scan; retention
     (see docs/SYNC.md) keeps 5-minute points for 35 days, hourly for 400, daily for ever.
     """
 
-    TENANT_CUSTOMER_FIELD = "customer"
-
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     account = models.ForeignKey(MiningAccount, on_delete=models.CASCADE, related_name="hashrate_samples")
     interval = models.CharField(max_length=4, choices=Interval.choices)
     at = models.DateTimeField()
@@ -149,13 +157,9 @@ class AccountHashrateSample(models.Model):
         return f"{self.account_id} {self.interval} {self.at:%Y-%m-%d %H:%M} {self.hashrate_hs} H/s"
 
 
-class WorkerHashrateSample(models.Model):
+class WorkerHashrateSample(CustomerOwned):
     """One point of a worker's hashrate series. Natural key: (worker, interval, at)."""
 
-    TENANT_CUSTOMER_FIELD = "customer"
-
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     account = models.ForeignKey(MiningAccount, on_delete=models.CASCADE, related_name="+")
     worker = models.ForeignKey(Worker, on_delete=models.CASCADE, related_name="hashrate_samples")
     interval = models.CharField(max_length=4, choices=Interval.choices)
@@ -178,13 +182,9 @@ class RewardStatus(models.TextChoices):
     CANCELED = "canceled", "Canceled"
 
 
-class Reward(models.Model):
+class Reward(CustomerOwned):
     """A day's FPPS reward of one account. Natural key: (account, date). Amounts in satoshis, exactly."""
 
-    TENANT_CUSTOMER_FIELD = "customer"
-
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     account = models.ForeignKey(MiningAccount, on_delete=models.PROTECT, related_name="rewards")
     date = models.DateField(help_text="The reward's day (UTC), from the pool's `date`.")
     reward_at = models.DateTimeField(help_text="The pool's `date` timestamp, as given.")
@@ -220,13 +220,9 @@ class Reward(models.Model):
         return f"{self.account_id} {self.date} {self.total_reward_sats} sats ({self.status})"
 
 
-class RewardStatusChange(models.Model):
+class RewardStatusChange(CustomerOwned):
     """The record of a reward's status moves (pending → successful, pending → canceled, refused regressions)."""
 
-    TENANT_CUSTOMER_FIELD = "customer"
-
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     reward = models.ForeignKey(Reward, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=12, choices=RewardStatus.choices)
     to_status = models.CharField(max_length=12, choices=RewardStatus.choices)
@@ -240,13 +236,9 @@ class RewardStatusChange(models.Model):
         return f"{self.reward_id}: {self.from_status} → {self.to_status}"
 
 
-class WatcherLink(models.Model):
+class WatcherLink(CustomerOwned):
     """A shareable read-only pool page. Natural key: (provider, upstream_id)."""
 
-    TENANT_CUSTOMER_FIELD = "customer"
-
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     accounts = models.ManyToManyField(MiningAccount, related_name="watcher_links")
     upstream_id = models.CharField(max_length=255)
     name = models.CharField(max_length=255)
@@ -280,17 +272,13 @@ class SyncDataset(models.TextChoices):
     WATCHER_LINKS = "watcher_links", "Watcher links"
 
 
-class SyncState(models.Model):
+class SyncState(CustomerOwned):
     """Per account and dataset: how far we have read (watermark), and how the last attempt went.
 
     The watermark advances in the same transaction as the rows it covers, so a crash leaves it pointing at
     data we really have; each sync re-reads an overlap window before it, which makes a lost write harmless.
     """
 
-    TENANT_CUSTOMER_FIELD = "customer"
-
-    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     account = models.ForeignKey(MiningAccount, on_delete=models.CASCADE, related_name="sync_states")
     dataset = models.CharField(max_length=24, choices=SyncDataset.choices)
     watermark_at = models.DateTimeField(null=True, blank=True)

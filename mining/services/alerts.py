@@ -23,7 +23,7 @@ from django.db.models import Avg, Q
 from django.utils import timezone
 
 from mining.models import AccountHashrateSample, Alert, AlertKind, AlertRule, Interval, MiningAccount, Worker
-from tenants.access import Scope, get_in_scope, scoped
+from tenants.access import Scope, get_in_scope, scope_for_system, scoped
 from tenants.models import CustomerMembership, ProviderMembership, StaffRole
 
 logger = logging.getLogger(__name__)
@@ -144,16 +144,18 @@ def _conditions_for_account(scope: Scope, account: MiningAccount, now: datetime)
 
 
 def _recipients(alert: Alert) -> list[str]:
+    """Staff who act on alerts (not read-only), plus the customer's contacts and users when the rule allows."""
+    scope = scope_for_system(provider_id=alert.provider_id)
     staff_roles = [StaffRole.OWNER, StaffRole.ADMIN, StaffRole.OPERATOR]
     emails = set(
-        ProviderMembership.objects.filter(provider_id=alert.provider_id, role__in=staff_roles)
+        scoped(ProviderMembership, scope).filter(role__in=staff_roles)
         .exclude(user__email="").values_list("user__email", flat=True)
     )
     notify_customer = alert.rule.notify_customer if alert.rule else True
     if alert.customer_id and notify_customer:
         emails.update(alert.customer.contact_emails or [])
         emails.update(
-            CustomerMembership.objects.filter(customer_id=alert.customer_id)
+            scoped(CustomerMembership, scope.narrowed_to_customer(alert.customer_id))
             .exclude(user__email="").values_list("user__email", flat=True)
         )
     return sorted(emails)

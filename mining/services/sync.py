@@ -122,10 +122,6 @@ class SyncRun:
         return self.states[dataset]
 
 
-class SyncBusy(Exception):
-    """Another worker holds this account's lease; not an error, nothing to retry."""
-
-
 # --- the lease ---------------------------------------------------------------------------------------------------
 
 
@@ -261,7 +257,7 @@ def _account_samples_upsert(account: MiningAccount, interval: str, rows: list[di
         rows=rows,
         unique_fields=["account", "interval", "at"],
         compare_fields=["hashrate_hs", "reject_rate"],
-    ).counts
+    )
 
 
 def _rollup(account: MiningAccount, *, source: str, target: str, unit: str, points_per_bucket: int,
@@ -396,7 +392,7 @@ def _sync_rewards(run: SyncRun, now: datetime) -> None:
     with transaction.atomic():
         dates = [r["date"] for r in rows]
         existing = Reward.objects.filter(account=account, date__in=dates) if dates else []
-        result = rows_upsert(
+        counts = rows_upsert(
             model=Reward,
             existing=existing,
             key=lambda o: o["date"] if isinstance(o, dict) else o.date,
@@ -406,11 +402,11 @@ def _sync_rewards(run: SyncRun, now: datetime) -> None:
             on_update=on_update,
         )
         RewardStatusChange.objects.bulk_create(changes)
-        report.count("Reward", result.counts)
+        report.count("Reward", counts)
         if changes:
             report.count("RewardStatusChange", RowCounts(created=len(changes)))
         watermark = max((r.date_at for r in fetched), default=None)
-        _state_success(state, now=now, counts=result.counts, watermark_at=watermark)
+        _state_success(state, now=now, counts=counts, watermark_at=watermark)
 
 
 def _sync_payout(run: SyncRun, now: datetime) -> None:
@@ -523,7 +519,7 @@ def _sync_worker_hashrate(run: SyncRun, now: datetime) -> None:
                 model=WorkerHashrateSample, existing=existing,
                 key=lambda o: (o["worker_id"], o["at"]) if isinstance(o, dict) else (o.worker_id, o.at), rows=rows,
                 unique_fields=["worker", "interval", "at"], compare_fields=["hashrate_hs"],
-            ).counts
+            )
             watermark = max(r["at"] for r in rows)
         latest = {}
         for worker in workers:

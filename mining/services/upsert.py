@@ -9,7 +9,7 @@ past an expired lease converge on the same single row instead of failing or doub
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
@@ -30,12 +30,6 @@ class RowCounts:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
 
 
-@dataclass
-class UpsertResult:
-    counts: RowCounts = field(default_factory=RowCounts)
-    objects: dict[Hashable, models.Model] = field(default_factory=dict)
-
-
 def rows_upsert(
     *,
     model: type[models.Model],
@@ -45,14 +39,14 @@ def rows_upsert(
     unique_fields: list[str],
     compare_fields: list[str],
     on_update: Callable[[models.Model, dict[str, Any]], None] | None = None,
-) -> UpsertResult:
+) -> RowCounts:
     """Upsert `rows` (dicts of field values) against the `existing` objects that may share their keys.
 
     `key(obj_or_row)` must give the same natural key for a row dict and for the object it describes.
     `on_update(obj, row)` runs before an existing object is changed (e.g. to record a status move); it may edit
     `row` to refuse part of the change.
     """
-    result = UpsertResult()
+    counts = RowCounts()
     by_key = {key(obj): obj for obj in existing}
     to_create: dict[Hashable, models.Model] = {}
     to_update: list[models.Model] = []
@@ -75,10 +69,9 @@ def rows_upsert(
                 setattr(obj, f, row[f])
             changed_fields.update(diff)
             to_update.append(obj)
-            result.counts.updated += 1
+            counts.updated += 1
         else:
-            result.counts.unchanged += 1
-        result.objects[k] = obj
+            counts.unchanged += 1
     if to_create:
         created = model._default_manager.bulk_create(
             list(to_create.values()),
@@ -86,9 +79,7 @@ def rows_upsert(
             unique_fields=unique_fields,
             update_fields=compare_fields,
         )
-        result.counts.created += len(created)
-        for k, obj in zip(to_create.keys(), created, strict=True):
-            result.objects[k] = obj
+        counts.created += len(created)
     if to_update:
         model._default_manager.bulk_update(to_update, sorted(changed_fields), batch_size=500)
-    return result
+    return counts
