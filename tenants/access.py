@@ -73,6 +73,8 @@ class Scope:
     customer_id: int | None = None
     role: str = ""
     user_id: int | None = None
+    token_id: int | None = None  # set when the caller is an API token (the token's scopes are its capabilities)
+    actor_label: str = ""  # who a system scope acts as, for the audit log (e.g. "task:close_month")
 
     def __post_init__(self) -> None:
         if not self.provider_id:
@@ -105,12 +107,13 @@ class Scope:
             if customer_id != self.customer_id:
                 raise Http404("No such customer")
             return self
-        return Scope(self.kind, self.provider_id, customer_id, self.role, self.user_id)
+        return Scope(self.kind, self.provider_id, customer_id, self.role, self.user_id, self.token_id,
+                     self.actor_label)
 
 
-def scope_for_system(*, provider_id: int, customer_id: int | None = None) -> Scope:
-    """The scope a task or command opens from the ids it was given."""
-    return Scope(ScopeKind.SYSTEM, provider_id, customer_id)
+def scope_for_system(*, provider_id: int, customer_id: int | None = None, actor: str = "system") -> Scope:
+    """The scope a task or command opens from the ids it was given; `actor` names it in the audit log."""
+    return Scope(ScopeKind.SYSTEM, provider_id, customer_id, actor_label=actor)
 
 
 def scopes_for_user(user: Any) -> list[Scope]:

@@ -22,8 +22,10 @@ from tests.mining.test_sync import snapshot, sync_all
 
 ROOT = Path(__file__).resolve().parents[2]
 # Each test gets a Redis database of its own for the broker (they flush it), so they can run in parallel.
-KILL_BROKER_URL = "redis://127.0.0.1:6379/14"
-FLUSH_BROKER_URL = "redis://127.0.0.1:6379/13"
+# The Redis server is the suite's own (REDIS_URL), so parallel checkouts can run on servers of their own.
+_REDIS_BASE = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
+KILL_BROKER_URL = f"{_REDIS_BASE}/14"
+FLUSH_BROKER_URL = f"{_REDIS_BASE}/13"
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -22,7 +22,7 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
     "ALLOWED_HOSTS": "portal.example.com",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal",
-    "REDIS_URL": "redis://127.0.0.1:6379/15",
+    "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
     "EMAIL_URL": "smtp://mail.example.com:587",
 }
 
