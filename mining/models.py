@@ -105,6 +105,44 @@ class MiningAccount(models.Model):
         )
 
 
+class AccountAssignment(models.Model):
+    """Which customer held a mining account, from which UTC day. History is dated, never rewritten.
+
+    Every synced row dated on a day belongs to the customer who held the account that day (the sync resolves it
+    from these rows under the account's row lock), so moving an account leaves its past with the old customer
+    and a statement can bill each day to its holder. `customer` empty is a period where nobody held it.
+    """
+
+    TENANT_CUSTOMER_FIELD = "customer"
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey("MiningAccount", on_delete=models.CASCADE, related_name="assignments")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    valid_from = models.DateField(null=True, blank=True, help_text="First UTC day held; empty: since the start.")
+    valid_to = models.DateField(null=True, blank=True, help_text="First UTC day no longer held; empty: current.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["account_id", "valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["account"], condition=Q(valid_to__isnull=True),
+                                    name="account_assignment_one_current"),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True) | Q(valid_to__isnull=True)
+                | Q(valid_to__gt=models.F("valid_from")),
+                name="account_assignment_positive_period",
+            ),
+        ]
+        indexes = [models.Index(fields=["provider", "account", "valid_from"])]
+
+    def __str__(self) -> str:
+        holder = self.customer_id or "unassigned"
+        return f"{self.account_id} → {holder} [{self.valid_from or '…'}, {self.valid_to or '…'})"
+
+    def covers(self, day) -> bool:
+        return (self.valid_from is None or self.valid_from <= day) and (self.valid_to is None or day < self.valid_to)
+
+
 class Worker(CustomerOwned):
     class Status(models.TextChoices):
         ONLINE = "online", "Online"

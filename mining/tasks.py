@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from mining.services.alerts import alerts_evaluate_account
 from mining.services.retention import hashrate_retention_apply
-from mining.services.sync import mining_account_sync, mining_accounts_due, mining_accounts_stale
+from mining.services.sync import SyncInterrupted, mining_account_sync, mining_accounts_due, mining_accounts_stale
 from mining.whitebit.errors import WhiteBitError
 from tenants.access import scope_for_system
 
@@ -51,10 +51,10 @@ def sync_fanout() -> int:
     **TASK_OPTIONS,
 )
 def sync_account(self, provider_id: int, account_id: int) -> dict:
-    """Sync one account; transient upstream errors retry with exponential backoff, permanent ones are recorded."""
+    """Sync one account; transient errors (pool, database, Redis) retry with backoff, permanent ones are recorded."""
     try:
         report = mining_account_sync(provider_id=provider_id, account_id=account_id)
-    except WhiteBitError as exc:
+    except (WhiteBitError, SyncInterrupted) as exc:
         if not exc.retryable:  # pragma: no cover - mining_account_sync records permanent errors itself
             raise
         countdown = min(300, 15 * 2**self.request.retries)

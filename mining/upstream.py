@@ -21,7 +21,9 @@ def _shared_parts(redis_url: str, fraction: float, limit: int, window_s: float, 
     if redis_url:
         import redis
 
-        client = redis.Redis.from_url(redis_url)
+        # Timeouts: a Redis that accepts and never answers must fail a sync (retried), not hang it.
+        timeout_s = settings.REDIS_SOCKET_TIMEOUT_S
+        client = redis.Redis.from_url(redis_url, socket_timeout=timeout_s, socket_connect_timeout=timeout_s)
         return (
             RateBudget(client, limit=limit, window_s=window_s, fraction=fraction, key_prefix=f"{prefix}budget:"),
             RedisNonceSource(client, key_prefix=f"{prefix}nonce:"),

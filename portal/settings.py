@@ -153,6 +153,7 @@ STORAGES = {
 
 # Redis: cache, the shared upstream rate budget and the production broker. Empty means embedded mode.
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_SOCKET_TIMEOUT_S = env.float("REDIS_SOCKET_TIMEOUT_S", default=5.0)  # no Redis call may hang a sync
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:

@@ -1,13 +1,18 @@
-"""Writes for mining accounts: importing what the pool already has, assigning accounts to customers."""
+"""Writes for mining accounts: importing what the pool already has, assigning accounts to customers (dated)."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import UTC, date, datetime, time
 
-from mining.models import MiningAccount
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from mining.models import AccountAssignment, MiningAccount
 from mining.services.upsert import RowCounts
 from mining.whitebit.types import MiningAccount as UpstreamAccount
-from tenants.access import Scope, get_in_scope, scoped
+from tenants.access import Capability, Scope, get_in_scope, scoped
+from tenants.audit import audit_record
 from tenants.models import Customer
 
 
@@ -36,21 +41,77 @@ def mining_accounts_import(
             else:
                 counts.unchanged += 1
             result.append(account)
+        if counts.created or counts.updated:
+            audit_record(scope=scope, action="mining_account.import", object_type="mining.miningaccount",
+                         object_repr=f"{counts.created} new, {counts.updated} updated from the pool",
+                         after={"created": counts.created, "updated": counts.updated})
     return result, counts
 
 
-def mining_account_assign(*, scope: Scope, account_id: int, customer_id: int | None) -> MiningAccount:
-    """Give an account to a customer (or take it back). Its synced rows follow it from then on."""
-    from mining.models import AccountHashrateSample, Reward, SyncState, WatcherLink, Worker, WorkerHashrateSample
+def mining_account_assign(
+    *, scope: Scope, account_id: int, customer_id: int | None, effective_on: date | None = None,
+    today: date | None = None,
+) -> MiningAccount:
+    """Give an account to a customer (or take it back, `customer_id=None`) from a UTC day on.
 
+    History is dated, not rewritten: rows dated before `effective_on` stay with the customer who held the account
+    then, rows from that day on (and the undated ones: workers, sync state) belong to the new holder. The first
+    holder of a never-assigned account gets its whole history unless `effective_on` says otherwise; a move
+    defaults to today (UTC). The account's row lock serialises this with the sync, which resolves each row's owner
+    under the same lock, so a sync running meanwhile cannot put rows under the wrong customer.
+    """
+    scope.require(Capability.MANAGE_ACCOUNTS)
+    today = today or timezone.now().astimezone(UTC).date()
+    if effective_on is not None and effective_on > today:
+        raise ValidationError({"effective_on": "A move takes effect today or on a past day, not in the future."})
     with transaction.atomic():
         account = get_in_scope(MiningAccount.objects.select_for_update(), scope, pk=account_id)
         customer = get_in_scope(Customer, scope, pk=customer_id) if customer_id is not None else None
-        if account.customer_id == (customer.pk if customer else None):
+        new_id = customer.pk if customer else None
+        history = list(AccountAssignment.objects.filter(account=account).order_by("valid_from"))
+        current = next((a for a in history if a.valid_to is None), None)
+        old_id = current.customer_id if current else None
+        if old_id == new_id:
             return account
-        account.customer = customer
+        if not history:
+            start = effective_on  # None: since the account's start
+        else:
+            start = effective_on or today
+            if current is not None and current.valid_from is not None and start < current.valid_from:
+                raise ValidationError({"effective_on": (
+                    f"The account is held by its current customer since {current.valid_from:%Y-%m-%d}; "
+                    "a move cannot start before that day."
+                )})
+        if current is not None and (current.valid_from == start):
+            # A same-day correction: the current period simply changes hands.
+            current.customer_id = new_id
+            current.save(update_fields=["customer"])
+        else:
+            if current is not None:
+                current.valid_to = start
+                current.save(update_fields=["valid_to"])
+            AccountAssignment.objects.create(provider_id=account.provider_id, account=account, customer_id=new_id,
+                                             valid_from=start)
+        account.customer_id = new_id
         account.save(update_fields=["customer"])
-        for model in (Worker, AccountHashrateSample, WorkerHashrateSample, Reward, SyncState):
-            scoped(model, scope).filter(account=account).update(customer=customer)
-        scoped(WatcherLink, scope).filter(accounts=account).update(customer=customer)
+        _rows_follow_holder(scope, account, new_id, start)
+        audit_record(scope=scope, action="mining_account.assign", target=account,
+                     customer_id=new_id if new_id is not None else old_id,
+                     before={"customer": old_id}, after={"customer": new_id, "effective_on": start})
     return account
+
+
+def _rows_follow_holder(scope: Scope, account: MiningAccount, customer_id: int | None, start: date | None) -> None:
+    """Rows dated from `start` on, and the undated ones, move to the new holder; older rows stay."""
+    from mining.models import AccountHashrateSample, Reward, RewardStatusChange, SyncState, Worker, WorkerHashrateSample
+
+    start_at = datetime.combine(start, time.min, tzinfo=UTC) if start is not None else None
+    dated = {"date__gte": start} if start is not None else {}
+    timed = {"at__gte": start_at} if start_at is not None else {}
+    for model in (Worker, SyncState):
+        scoped(model, scope).filter(account=account).update(customer_id=customer_id)
+    for model in (AccountHashrateSample, WorkerHashrateSample):
+        scoped(model, scope).filter(account=account, **timed).update(customer_id=customer_id)
+    scoped(Reward, scope).filter(account=account, **dated).update(customer_id=customer_id)
+    reward_dated = {"reward__date__gte": start} if start is not None else {}
+    scoped(RewardStatusChange, scope).filter(reward__account=account, **reward_dated).update(customer_id=customer_id)

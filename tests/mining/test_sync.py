@@ -34,10 +34,17 @@ SYNCED_MODELS = [MiningAccount, Worker, AccountHashrateSample, WorkerHashrateSam
 def sync_all(pp, **kwargs):
     from mining.services.sync import SyncReport
 
+    kwargs.setdefault("now", pp.data_now)  # the sandbox's fixed data clock: no result depends on the wall clock
     report = SyncReport()
     for account in pp.accounts:
         report.merge(mining_account_sync(provider_id=pp.provider.pk, account_id=account.pk, **kwargs))
     return report
+
+
+def online_workers(sandbox_pool, account_name: str) -> set[str]:
+    """The workers the pool lists as online (or low) at its data clock: what `workers/names` returns."""
+    fleet, now = sandbox_pool.server.app.fleet, int(sandbox_pool.frozen_now.timestamp())
+    return {w for w in fleet.accounts[account_name].workers if fleet.worker_status(account_name, w, now) != "offline"}
 
 
 def snapshot(pp, *, since=None) -> dict:
@@ -69,7 +76,9 @@ def test_first_sync_copies_every_dataset(pool_provider, sandbox_pool):
     assert account.sync_status == MiningAccount.SyncStatus.OK and account.last_synced_at
     assert account.pool_fee_percent is not None and account.stratum_urls
     assert account.payout_destination in {"main_balance", "external_address"}  # adopted from the pool
-    assert Worker.objects.filter(account=account).count() == sandbox_pool.config.workers
+    listed = online_workers(sandbox_pool, account.name)
+    assert set(Worker.objects.filter(account=account).values_list("name", flat=True)) == listed
+    assert 0 < len(listed) < sandbox_pool.config.workers  # the fixed clock sits in a slot with a worker offline
     five = AccountHashrateSample.objects.filter(account=account, interval=Interval.M5)
     hourly = AccountHashrateSample.objects.filter(account=account, interval=Interval.H1)
     assert five.count() > 100 and hourly.count() > 24
@@ -116,7 +125,7 @@ def test_ten_concurrent_syncs_of_one_account_run_once(sandbox_pool, fast_upstrea
     def run():
         try:
             barrier.wait()
-            reports.append(mining_account_sync(provider_id=pp.provider.pk, account_id=account.pk))
+            reports.append(mining_account_sync(provider_id=pp.provider.pk, account_id=account.pk, now=pp.data_now))
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
         finally:
@@ -161,12 +170,12 @@ def test_a_timeout_is_retried(pool_provider, sandbox_pool, settings):
 def test_persistent_faults_leave_no_partial_rows_and_the_next_cycle_converges(pool_provider, sandbox_pool,
                                                                               settings):
     settings.WHITEBIT_MAX_RETRIES = 1
-    account = pool_provider.accounts[0]
+    account, clock = pool_provider.accounts[0], pool_provider.data_now
     # Rewards fail on every attempt of the first sync; everything before them is committed whole.
     sandbox_pool.fault("/api/v4/mining/rewards", "500", count=2)
     try:
         with pytest.raises(WhiteBitError) as raised:
-            mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+            mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
     finally:
         sandbox_pool.clear_faults()
     assert raised.value.retryable
@@ -176,9 +185,9 @@ def test_persistent_faults_leave_no_partial_rows_and_the_next_cycle_converges(po
     assert SyncState.objects.get(account=account, dataset="rewards").watermark_at is None
     assert Worker.objects.filter(account=account).exists()  # the datasets before it were applied whole
     assert account.sync_lease_until is None
-    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
     clean = pool_provider_make(sandbox_pool)
-    mining_account_sync(provider_id=clean.provider.pk, account_id=clean.account(account.name).pk)
+    mining_account_sync(provider_id=clean.provider.pk, account_id=clean.account(account.name).pk, now=clock)
     assert _account_rewards(account) == _account_rewards(clean.account(account.name))
 
 
@@ -200,7 +209,8 @@ def test_a_bad_secret_marks_the_accounts_and_others_carry_on(pool_provider, sand
 def test_an_account_gone_from_the_pool_is_marked_with_a_reason(pool_provider):
     ghost = MiningAccount.objects.create(provider=pool_provider.provider, customer=pool_provider.customer,
                                          name="account_that_does_not_exist")
-    report = mining_account_sync(provider_id=pool_provider.provider.pk, account_id=ghost.pk)
+    report = mining_account_sync(provider_id=pool_provider.provider.pk, account_id=ghost.pk,
+                                 now=pool_provider.data_now)
     ghost.refresh_from_db()
     assert report.accounts_failed == 1
     assert ghost.sync_status == MiningAccount.SyncStatus.FAILED
@@ -209,24 +219,27 @@ def test_an_account_gone_from_the_pool_is_marked_with_a_reason(pool_provider):
 
 def test_reward_status_moves_are_applied_recorded_and_never_go_back(pool_provider, sandbox_pool):
     account = pool_provider.accounts[0]
-    start = sandbox_pool.config.now
-    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+    start = clock = sandbox_pool.config.now
+    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
     pending = set(Reward.objects.filter(account=account, status=RewardStatus.PENDING).values_list("date", flat=True))
     assert pending, "the sandbox keeps the newest rewards pending"
     try:
-        sandbox_pool.set_clock(start + timedelta(days=2))
-        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+        clock = start + timedelta(days=2)
+        sandbox_pool.set_clock(clock)
+        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
         moved = Reward.objects.filter(account=account, date__in=pending)
         assert all(r.status != RewardStatus.PENDING for r in moved)
         changes = RewardStatusChange.objects.filter(reward__account=account, applied=True)
         assert {(c.reward.date, c.from_status) for c in changes} >= {(d, "pending") for d in pending}
-        # The pool going back in time reports them pending again: refused, recorded once.
+        # The pool going back in time reports them pending again (our clock goes on): refused, recorded once.
         sandbox_pool.set_clock(start)
-        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+        clock += timedelta(minutes=5)
+        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
         refused = RewardStatusChange.objects.filter(reward__account=account, applied=False)
         assert refused.count() >= 1
         first_count = refused.count()
-        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+        clock += timedelta(minutes=5)
+        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
         assert all(r.status != RewardStatus.PENDING for r in moved.all())
         assert refused.count() == first_count  # recorded once, not once per sync
     finally:
@@ -234,17 +247,31 @@ def test_reward_status_moves_are_applied_recorded_and_never_go_back(pool_provide
 
 
 def test_payout_drift_is_flagged_and_cleared(pool_provider):
-    account = pool_provider.accounts[0]
-    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+    account, clock = pool_provider.accounts[0], pool_provider.data_now
+    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
     account.refresh_from_db()
     assert not account.payout_drift and account.payout_drift_detected_at is None
-    MiningAccount.objects.filter(pk=account.pk).update(
-        payout_destination="external_address", payout_address="bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
-    MiningAccount.objects.filter(pk=account.pk).update(last_synced_at=None)
-    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+    pool_record = (account.upstream_payout_destination, account.upstream_payout_address)
+    # Someone changes the portal's record so it no longer matches the pool: the sync flags it ...
+    other = (("external_address", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq")
+             if pool_record[0] == "main_balance" else ("main_balance", ""))
+    MiningAccount.objects.filter(pk=account.pk).update(payout_destination=other[0], payout_address=other[1])
+    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
     account.refresh_from_db()
-    if account.upstream_payout_address != "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq":
-        assert account.payout_drift and account.payout_drift_detected_at is not None
+    assert account.payout_drift and account.payout_drift_detected_at == clock
+    assert (account.upstream_payout_destination, account.upstream_payout_address) == pool_record  # not adopted
+    # ... keeps the first time it saw it while it lasts ...
+    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk,
+                        now=clock + timedelta(minutes=5))
+    account.refresh_from_db()
+    assert account.payout_drift_detected_at == clock
+    # ... and clears it once the two agree again.
+    MiningAccount.objects.filter(pk=account.pk).update(payout_destination=pool_record[0],
+                                                       payout_address=pool_record[1])
+    mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk,
+                        now=clock + timedelta(minutes=10))
+    account.refresh_from_db()
+    assert not account.payout_drift and account.payout_drift_detected_at is None
 
 
 def test_watcher_links_are_copied_and_deactivated_when_gone(pool_provider, sandbox_pool):
@@ -255,12 +282,14 @@ def test_watcher_links_are_copied_and_deactivated_when_gone(pool_provider, sandb
     name = f"link_{uuid.uuid4().hex[:10]}"
     created = client.watcher_link_create(accounts=[account.name], name=name, permissions=["dashboard"],
                                          live_until="1h")
+    clock = pool_provider.data_now
     try:
-        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
         link = WatcherLink.objects.get(provider=pool_provider.provider, upstream_id=created.id)
         assert link.is_active and link.name == name and list(link.accounts.all()) == [account]
-        sandbox_pool.set_clock(sandbox_pool.config.now + timedelta(hours=2))  # the 1-hour link expires
-        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk)
+        clock = sandbox_pool.config.now + timedelta(hours=2)
+        sandbox_pool.set_clock(clock)  # the 1-hour link expires
+        mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=clock)
         link.refresh_from_db()
         assert not link.is_active
     finally:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -96,7 +97,17 @@ def queue():
     return f"test-{uuid.uuid4().hex[:8]}"
 
 
-def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_pool, fast_upstream_retries, queue, settings):
+def _data_clock_follows_the_wall(sandbox) -> datetime:
+    """Worker processes sync at their wall clock; these tests compare two runs at the same data clock, so they
+    move the sandbox's data clock to the real present (restored by `sandbox_clean`)."""
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    sandbox.set_clock(now)
+    return now
+
+
+def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_clean, fast_upstream_retries, queue, settings):
+    sandbox_pool = sandbox_clean
+    since = _data_clock_follows_the_wall(sandbox_pool) - timedelta(days=2)
     victim = pool_provider_make(sandbox_pool)
     account = victim.accounts[0]
     # The rewards request hangs, so the worker is caught after committing some datasets and before others.
@@ -124,11 +135,13 @@ def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_pool, fast_u
     finally:
         second.stop()
     clean = pool_provider_make(sandbox_pool)
-    sync_all(clean)
-    assert _without_names(snapshot(victim)) == _without_names(snapshot(clean))
+    sync_all(clean, now=None)  # at the wall clock, like the worker
+    assert _without_names(snapshot(victim, since=since)) == _without_names(snapshot(clean, since=since))
 
 
-def test_flushing_redis_mid_cycle_loses_nothing(sandbox_pool, fast_upstream_retries, queue):
+def test_flushing_redis_mid_cycle_loses_nothing(sandbox_clean, fast_upstream_retries, queue):
+    sandbox_pool = sandbox_clean
+    since = _data_clock_follows_the_wall(sandbox_pool) - timedelta(days=2)
     pp = pool_provider_make(sandbox_pool)
     sandbox_pool.fault("/api/v4/mining/rewards", "hang", count=2, hang_s=3)
     worker = WorkerProcess(queue, FLUSH_BROKER_URL, WHITEBIT_TIMEOUT_S="10").start()
@@ -149,7 +162,7 @@ def test_flushing_redis_mid_cycle_loses_nothing(sandbox_pool, fast_upstream_retr
     clean = pool_provider_make(sandbox_pool)
     for account in clean.accounts:
         mining_account_sync(provider_id=clean.provider.pk, account_id=account.pk)
-    assert _without_names(snapshot(pp)) == _without_names(snapshot(clean))
+    assert _without_names(snapshot(pp, since=since)) == _without_names(snapshot(clean, since=since))
 
 
 def _without_names(snap: dict) -> dict:

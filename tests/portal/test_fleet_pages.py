@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from mining.models import Reward
@@ -18,7 +19,9 @@ def test_staff_and_customers_see_their_own_fleet(pool_provider, client):
     pp = pool_provider
     other = services.customer_create(provider=pp.provider, name="Other Co", slug="other-co")
     moved = pp.accounts[-1]
-    mining_account_assign(scope=pp.scope, account_id=moved.pk, customer_id=other.pk)
+    # Given to Other Co before any of its history: every row of it is Other Co's.
+    mining_account_assign(scope=pp.scope, account_id=moved.pk, customer_id=other.pk,
+                          effective_on=pp.data_now.date() - timedelta(days=60), today=pp.data_now.date())
     sync_all(pp)
     staff = services.user_get_or_create(email="staff@pool.example", password=PASSWORD)
     services.provider_membership_grant(provider=pp.provider, user=staff, role=StaffRole.READ_ONLY)

@@ -19,10 +19,11 @@ DEFAULT_THREADS = 32
 
 class SandboxServer:
     def __init__(
-        self, config: SandboxConfig, host: str = "127.0.0.1", port: int = 0, *, numthreads: int = DEFAULT_THREADS
+        self, config: SandboxConfig, host: str = "127.0.0.1", port: int = 0, *, numthreads: int = DEFAULT_THREADS,
+        real_clock: Callable[[], float] | None = None,
     ) -> None:
         self.config = config
-        self.app = SandboxApp(config)
+        self.app = SandboxApp(config) if real_clock is None else SandboxApp(config, real_clock=real_clock)
         self._host = host
         self._server = wsgi.Server(
             (host, port),
