@@ -48,6 +48,28 @@ def mining_accounts_import(
     return result, counts
 
 
+def mining_account_assign_start(*, account: MiningAccount, effective_on: date | None,
+                                today: date | None = None) -> date | None:
+    """The first day a new holder would hold `account`, or a field error saying why that day cannot be.
+
+    Forms call it to answer field by field before anything is written; the service calls it again under the lock.
+    """
+    today = today or timezone.now().astimezone(UTC).date()
+    if effective_on is not None and effective_on > today:
+        raise ValidationError({"effective_on": "A move takes effect today or on a past day, not in the future."})
+    history = list(AccountAssignment.objects.filter(account=account).order_by("valid_from"))
+    if not history:
+        return effective_on  # the first holder: None means the account's whole history
+    start = effective_on or today
+    current = next((a for a in history if a.valid_to is None), None)
+    if current is not None and current.valid_from is not None and start < current.valid_from:
+        raise ValidationError({"effective_on": (
+            f"The account is held by its current customer since {current.valid_from:%Y-%m-%d}; "
+            "a move cannot start before that day."
+        )})
+    return start
+
+
 def mining_account_assign(
     *, scope: Scope, account_id: int, customer_id: int | None, effective_on: date | None = None,
     today: date | None = None,
@@ -61,9 +83,6 @@ def mining_account_assign(
     under the same lock, so a sync running meanwhile cannot put rows under the wrong customer.
     """
     scope.require(Capability.MANAGE_ACCOUNTS)
-    today = today or timezone.now().astimezone(UTC).date()
-    if effective_on is not None and effective_on > today:
-        raise ValidationError({"effective_on": "A move takes effect today or on a past day, not in the future."})
     with transaction.atomic():
         account = get_in_scope(MiningAccount.objects.select_for_update(), scope, pk=account_id)
         customer = get_in_scope(Customer, scope, pk=customer_id) if customer_id is not None else None
@@ -73,15 +92,7 @@ def mining_account_assign(
         old_id = current.customer_id if current else None
         if old_id == new_id:
             return account
-        if not history:
-            start = effective_on  # None: since the account's start
-        else:
-            start = effective_on or today
-            if current is not None and current.valid_from is not None and start < current.valid_from:
-                raise ValidationError({"effective_on": (
-                    f"The account is held by its current customer since {current.valid_from:%Y-%m-%d}; "
-                    "a move cannot start before that day."
-                )})
+        start = mining_account_assign_start(account=account, effective_on=effective_on, today=today)
         if current is not None and (current.valid_from == start):
             # A same-day correction: the current period simply changes hands.
             current.customer_id = new_id

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
@@ -80,12 +81,11 @@ def _with_fresh_connection(write: Callable[[], Any], *, what: str) -> None:
 
 
 def _record_dataset_failure(run: SyncRun, dataset: str, failure: SyncFailure, now: datetime) -> None:
-    state = run.states.get(dataset)
-
     def write() -> None:
-        qs = SyncState.objects.filter(account=run.account, dataset=dataset)
-        qs.update(last_attempt_at=now, last_error=failure.message[:2000],
-                  consecutive_failures=(state.consecutive_failures + 1) if state else 1)
+        run.state(dataset)  # a first sync may fail before its bookkeeping rows exist
+        SyncState.objects.filter(account=run.account, dataset=dataset).update(
+            last_attempt_at=now, last_error=failure.message[:2000], consecutive_failures=F("consecutive_failures") + 1
+        )
 
     _with_fresh_connection(write, what=f"the failure of {dataset}")
 

@@ -90,9 +90,11 @@ class SyncRun:
             existing = {s.dataset: s for s in SyncState.objects.filter(account=self.account)}
             missing = [d for d in SyncDataset.values if d not in existing]
             if missing:
-                owner = self.owner_at(self.clock())
+                # Undated bookkeeping: owned by the account's current holder, read fresh.
+                holder = MiningAccount.objects.filter(pk=self.account.pk).values_list("customer_id", flat=True).get()
                 SyncState.objects.bulk_create(
-                    [SyncState(account=self.account, dataset=d, **owner) for d in missing],
+                    [SyncState(account=self.account, dataset=d, provider_id=self.account.provider_id,
+                               customer_id=holder) for d in missing],
                     ignore_conflicts=True,
                 )
                 existing = {s.dataset: s for s in SyncState.objects.filter(account=self.account)}
