@@ -20,6 +20,27 @@ def _locmem_email(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--fake-now", default=None, metavar="ISO",
+        help="Run with the wall clock travelled to this UTC instant (ticking on), e.g. 2028-02-29T23:59:00Z: "
+        "the proof that no test depends on the hour or the day it runs at.",
+    )
+
+
+def pytest_configure(config):
+    fake = config.getoption("--fake-now")
+    if fake:
+        import datetime as dt
+
+        import time_machine
+
+        when = dt.datetime.fromisoformat(fake.replace("Z", "+00:00"))
+        config._fake_clock = time_machine.travel(when, tick=True)
+        config._fake_clock.start()
+
+
 def pytest_report_header(config):
-    return [f"DATABASE_URL={os.environ.get('DATABASE_URL', '(embedded sqlite)')}",
+    return [f"wall clock faked at {config.getoption('--fake-now')}" if config.getoption("--fake-now") else "",
+            f"DATABASE_URL={os.environ.get('DATABASE_URL', '(embedded sqlite)')}",
             f"REDIS_URL={os.environ.get('REDIS_URL', '(none)')}"]
