@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -38,10 +39,12 @@ INSTANTS = [
 @pytest.mark.parametrize("instant", INSTANTS)
 def test_time_sensitive_tests_pass_at(instant):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
-    env = {**os.environ, "TEST_DATABASE_NAME": f"test_portal_clock_{worker}"}
+    # Its own database, and its own nonce keys in Redis (nonces only go forward, and this run's clock is faked).
+    env = {**os.environ, "TEST_DATABASE_NAME": f"test_portal_clock_{worker}",
+           "WHITEBIT_REDIS_PREFIX": f"clock-{instant}-{uuid.uuid4().hex[:8]}:"}
     env.pop("PYTEST_XDIST_WORKER", None)
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", f"--fake-now={instant}",
+        [sys.executable, "-m", "pytest", "-p", "no:xdist", f"--fake-now={instant}",
          *TIME_SENSITIVE],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
     )

@@ -28,10 +28,11 @@ from typing import Any, Protocol
 
 from mining.whitebit.ratelimit import key_fingerprint
 
-# KEYS[1]: last nonce for one key. ARGV[1]: TTL in ms. Returns the new nonce.
+# KEYS[1]: last nonce for one key. ARGV[1]: TTL in ms; ARGV[2]: the caller's clock in ms. Returns the new nonce.
+# The nonce is the caller's clock (what the pool compares with its own, within ±5 s; every host runs NTP), made
+# strictly increasing across every worker on every machine by Redis.
 _NONCE_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(ARGV[2])
 local last = tonumber(redis.call('GET', KEYS[1]) or '0')
 local n = now
 if last >= n then
@@ -53,7 +54,8 @@ class RedisNonceSource:
         self._script = redis_client.register_script(_NONCE_LUA)
 
     def next_nonce(self, api_key: str) -> int:
-        return int(self._script(keys=[f"{self._prefix}{key_fingerprint(api_key)}"], args=[self._ttl_ms]))
+        now_ms = time.time_ns() // 1_000_000
+        return int(self._script(keys=[f"{self._prefix}{key_fingerprint(api_key)}"], args=[self._ttl_ms, now_ms]))
 
 
 class LocalNonceSource:

@@ -19,6 +19,7 @@ from kombu import Connection
 from mining.models import MiningAccount, Reward, SyncState, Worker
 from mining.services.sync import mining_account_sync
 from tests.fixtures.mining import pool_provider_make
+from tests.fixtures.sandbox import true_wall_clock
 from tests.mining.test_sync import snapshot, sync_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,10 +98,15 @@ def queue():
     return f"test-{uuid.uuid4().hex[:8]}"
 
 
+def _real_now() -> datetime:
+    """The real wall clock, as the worker processes see it, even when this run fakes its own (`--fake-now`)."""
+    return datetime.fromtimestamp(true_wall_clock(), UTC)
+
+
 def _data_clock_follows_the_wall(sandbox) -> datetime:
     """Worker processes sync at their wall clock; these tests compare two runs at the same data clock, so they
     move the sandbox's data clock to the real present (restored by `sandbox_clean`)."""
-    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    now = _real_now().replace(minute=0, second=0, microsecond=0)
     sandbox.set_clock(now)
     return now
 
@@ -135,7 +141,7 @@ def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_clean, fast_
     finally:
         second.stop()
     clean = pool_provider_make(sandbox_pool)
-    sync_all(clean, now=None)  # at the wall clock, like the worker
+    sync_all(clean, now=_real_now())  # at the wall clock, like the worker
     assert _without_names(snapshot(victim, since=since)) == _without_names(snapshot(clean, since=since))
 
 
@@ -161,7 +167,7 @@ def test_flushing_redis_mid_cycle_loses_nothing(sandbox_clean, fast_upstream_ret
         sandbox_pool.clear_faults()
     clean = pool_provider_make(sandbox_pool)
     for account in clean.accounts:
-        mining_account_sync(provider_id=clean.provider.pk, account_id=account.pk)
+        mining_account_sync(provider_id=clean.provider.pk, account_id=account.pk, now=_real_now())
     assert _without_names(snapshot(pp, since=since)) == _without_names(snapshot(clean, since=since))
 
 

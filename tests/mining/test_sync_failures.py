@@ -120,12 +120,12 @@ def test_a_lost_database_connection_mid_sync_frees_the_lease_and_says_so(sandbox
 
     def kill_when_reading_rewards() -> None:
         deadline = time.monotonic() + 30
+        # The hang fault is taken when the rewards request arrives: from then on the sync waits on the pool.
+        while "rewards" in json.dumps(sandbox_pool.control("GET", "/_sandbox/faults")):
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
         with psycopg.connect(**dsn, autocommit=True) as admin:
-            while time.monotonic() < deadline:  # the sync has written workers and now waits on the pool
-                if admin.execute("SELECT 1 FROM mining_worker WHERE account_id = %s LIMIT 1", [account.pk]).fetchone():
-                    break
-                time.sleep(0.05)
-            time.sleep(0.3)
             admin.execute("SELECT pg_terminate_backend(%s)", [pid])
 
     sandbox_pool.fault("/api/v4/mining/rewards", "hang", count=1, hang_s=2)
