@@ -47,7 +47,8 @@ def demo_provider_get(slug: str) -> Provider | None:
     provider = Provider.objects.filter(slug=slug).first()
     if provider is not None and not demo_provider_is_demo(provider):
         raise CommandError(f"--slug: the provider “{slug}” was not created by seed_demo; it is left untouched. "
-                           "Choose another --slug for the demo (a demo seeded before this check: `make clean` resets the embedded database).")
+                           "Choose another --slug for the demo (a demo seeded before this check: "
+                           "`make clean` resets the embedded database).")
     return provider
 
 

@@ -41,5 +41,6 @@ def validate_upstream_url(value: str) -> None:
     allowed = " or ".join(WHITEBIT_ORIGINS)
     if sandbox:
         raise ValidationError(f"A sandbox pool URL is not allowed here; use {allowed}.", code="upstream_sandbox")
-    hint = " (or a sandbox pool as http://127.0.0.1:PORT)" if getattr(settings, "WHITEBIT_SANDBOX_ALLOWED", False) else ""
+    sandbox_allowed = getattr(settings, "WHITEBIT_SANDBOX_ALLOWED", False)
+    hint = " (or a sandbox pool as http://127.0.0.1:PORT)" if sandbox_allowed else ""
     raise ValidationError(f"The pool URL must be {allowed}{hint}.", code="upstream_host")

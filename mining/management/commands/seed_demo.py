@@ -24,7 +24,7 @@ from tenants.demo import (
     demo_refuse_in_production,
     demo_upstream_problems,
 )
-from tenants.models import CustomerRole, Provider, StaffRole, slug_validator
+from tenants.models import CustomerRole, StaffRole, slug_validator
 
 CUSTOMERS = [("Northwind Mining", "northwind"), ("Bluefin Hash", "bluefin"), ("Cedar Ridge BTC", "cedar-ridge")]
 
