@@ -60,3 +60,23 @@ def test_compose_probes_the_web_service_with_the_probe_script():
 
     test = compose()["services"]["web"]["healthcheck"]["test"]
     assert test[:3] == ["CMD", "python", "scripts/probe.py"] and test[3].endswith("/readyz")
+
+
+@pytest.mark.django_db
+def test_readyz_reports_a_silent_database_as_down_within_the_connect_timeout(client, monkeypatch):
+    """A PostgreSQL that accepts and never answers: the configured connect timeout ends the wait."""
+    from django.db import connection
+    from django.db.backends.postgresql.base import DatabaseWrapper
+
+    from portal.views import health
+
+    assert connection.settings_dict["OPTIONS"]["connect_timeout"] == 5  # DB_CONNECT_TIMEOUT_S's default
+    with silent_server(hold_s=60) as port:
+        silent = DatabaseWrapper({**connection.settings_dict, "HOST": "127.0.0.1", "PORT": port}, alias="silent")
+        monkeypatch.setattr(health, "connection", silent)
+        try:
+            response = client.get("/readyz")
+        finally:
+            silent.close()
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "checks": {"database": "down", "broker": "ok"}}
