@@ -1,13 +1,14 @@
 # One image runs web, worker and beat (docker-compose.yml picks the command).
 FROM python:3.11-slim
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=portal.settings
+# Production unless told otherwise: settings then refuse to start without real secrets (no DEBUG, no dev keys).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 DJANGO_SETTINGS_MODULE=portal.settings DJANGO_ENV=production
 RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-# collectstatic needs settings but no secrets of value: build-time placeholders, never used at run time.
-RUN DJANGO_ENV=development python manage.py collectstatic --noinput
+# Static files for manifest storage, under production settings with throwaway values (see the script).
+RUN python scripts/build_static.py
 RUN useradd --system --uid 10001 portal && mkdir -p /app/var && chown portal /app/var
 USER portal
 EXPOSE 8000

@@ -7,6 +7,7 @@ embedded default (SQLite and a filesystem broker under `var/`) so a newcomer nee
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -15,9 +16,12 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-# A local .env is a convenience for development only; production reads the real environment.
-if (BASE_DIR / ".env").exists():
+# A local .env is a convenience for development only: production and the test suite read the real environment,
+# so a stray .env (in a checkout, or baked into an image) can never feed secrets or settings to them.
+if os.environ.get("DJANGO_ENV", "development") == "development" and (BASE_DIR / ".env").exists():
     environ.Env.read_env(BASE_DIR / ".env")
+    if os.environ.get("DJANGO_ENV", "development") != "development":
+        raise ImproperlyConfigured("DJANGO_ENV must be set in the real environment, not in .env")
 
 # Where the embedded mode keeps its SQLite file, broker folders and nonce locks.
 VAR_DIR = Path(env.str("VAR_DIR", default=str(BASE_DIR / "var")))
@@ -39,21 +43,6 @@ DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=[] if IS_PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
-
-if IS_PRODUCTION:
-    _problems = []
-    if len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET_KEY or len(set(SECRET_KEY)) < 5:
-        _problems.append("SECRET_KEY must be set to a random value of at least 50 characters")
-    if not FIELD_ENCRYPTION_KEYS or _DEV_FIELD_KEY in FIELD_ENCRYPTION_KEYS:
-        _problems.append("FIELD_ENCRYPTION_KEYS must list at least one Fernet key of your own")
-    if not ALLOWED_HOSTS:
-        _problems.append("ALLOWED_HOSTS must name the host(s) the portal is served on")
-    if DEBUG:
-        _problems.append("DEBUG must be off")
-    if "DATABASE_URL" not in env:
-        _problems.append("DATABASE_URL must point at PostgreSQL")
-    if _problems:
-        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(_problems))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -116,6 +105,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that does not answer fails a request (and /readyz) in seconds instead of hanging a worker.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT_S",
+                                                                                          default=5))
     DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_portal")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -139,7 +131,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -195,6 +187,8 @@ EMAIL_CONFIG = env.email_url(
 )
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@localhost")
+# Seconds an SMTP connect or reply may take: a mail server that accepts and never answers must not hang a task.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 REST_FRAMEWORK = {
@@ -211,6 +205,8 @@ WHITEBIT_REDIS_PREFIX = env.str("WHITEBIT_REDIS_PREFIX", default="whitebit:")
 WHITEBIT_MAX_RETRIES = env.int("WHITEBIT_MAX_RETRIES", default=4)
 WHITEBIT_BACKOFF_BASE_S = env.float("WHITEBIT_BACKOFF_BASE_S", default=1.0)
 WHITEBIT_BACKOFF_CAP_S = env.float("WHITEBIT_BACKOFF_CAP_S", default=30.0)
+# A provider's upstream URL may point at a sandbox pool on loopback only outside production (tenants/validators.py).
+WHITEBIT_SANDBOX_ALLOWED = not IS_PRODUCTION
 
 # Sync cadence and windows (docs/SYNC.md explains the numbers and the rate-budget math).
 MINING_SYNC_INTERVAL_S = env.int("MINING_SYNC_INTERVAL_S", default=300)
@@ -230,7 +226,10 @@ CELERY_BEAT_SCHEDULE = {
     "mining-hashrate-retention": {"task": "mining.tasks.hashrate_retention", "schedule": 86400.0},
 }
 
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trust X-Forwarded-Proto only when the operator says a TLS proxy sits in front: compose publishes gunicorn
+# directly, where any client could send the header and pass for HTTPS.
+BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 if IS_PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
@@ -251,3 +250,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# Production refuses to start on anything that would fail open or late (portal/production.py says why).
+if IS_PRODUCTION:
+    from portal.production import production_problems
+
+    _problems = production_problems(
+        secret_key=SECRET_KEY,
+        dev_secret_key=_DEV_SECRET_KEY,
+        field_keys=FIELD_ENCRYPTION_KEYS,
+        dev_field_key=_DEV_FIELD_KEY,
+        allowed_hosts=ALLOWED_HOSTS,
+        debug=DEBUG,
+        database_url_set="DATABASE_URL" in env,
+        database_engine=DATABASES["default"]["ENGINE"],
+        redis_url=REDIS_URL,
+        broker_url=CELERY_BROKER_URL,
+        sync_time_limit_s=MINING_SYNC_TIME_LIMIT_S,
+        sync_lease_s=MINING_SYNC_LEASE_S,
+        visibility_timeout_s=CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout"),
+    )
+    if _problems:
+        raise ImproperlyConfigured("Refusing to start in production: " + "; ".join(_problems))

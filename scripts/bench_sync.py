@@ -33,10 +33,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PY = sys.executable
-DB_NAME = "portal_bench"
+DB_NAME = os.environ.get("BENCH_DB_NAME", "portal_bench")
 DB_URL = f"postgres://postgres@127.0.0.1:5432/{DB_NAME}"
-REDIS_URL = "redis://127.0.0.1:6379/11"
-BROKER_URL = "redis://127.0.0.1:6379/10"
+_REDIS_SERVER = os.environ.get("BENCH_REDIS_SERVER", "redis://127.0.0.1:6379")  # parallel checkouts: a server each
+REDIS_URL = f"{_REDIS_SERVER}/11"
+BROKER_URL = f"{_REDIS_SERVER}/10"
 KEY, SECRET = "bench-key", "bench-secret"
 
 
@@ -161,7 +162,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=20)
     parser.add_argument("--latency-ms", type=int, default=50)
     parser.add_argument("--worker-procs", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=48)
+    parser.add_argument("--threads", type=int, default=48, help="the worker's --concurrency")
+    # compose runs prefork (the pool that enforces time limits) with WORKER_CONCURRENCY=8: --pool prefork --threads 8
+    parser.add_argument("--pool", choices=["threads", "prefork"], default="threads")
     parser.add_argument("--fraction", type=float, default=0.5)
     parser.add_argument("--profile-sample", type=int, default=50)
     parser.add_argument("--history-days", type=int, default=7)
@@ -191,7 +194,7 @@ def main() -> None:
         print(f"seeded {args.accounts} accounts in {time.monotonic() - t:.1f}s", flush=True)
         for i in range(args.worker_procs):
             procs.append(subprocess.Popen(
-                [PY, "-m", "celery", "-A", "portal", "worker", "--pool", "threads", "--concurrency",
+                [PY, "-m", "celery", "-A", "portal", "worker", "--pool", args.pool, "--concurrency",
                  str(args.threads), "-n", f"bench{i}@%h", "--without-heartbeat", "--without-mingle",
                  "--without-gossip", "--loglevel", "ERROR"],
                 # A first sync of this size outlasts the 300 s cycle; in production the next fan-out re-enqueues what

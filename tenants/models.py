@@ -55,6 +55,23 @@ class Provider(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean_fields(self, exclude=None) -> None:
+        """Field validation plus where the upstream pool may live (tenants/validators.py says why)."""
+        from tenants.validators import validate_upstream_url
+
+        errors: dict = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        if "upstream_base_url" not in (exclude or ()) and "upstream_base_url" not in errors:
+            try:
+                validate_upstream_url(self.upstream_base_url)
+            except ValidationError as exc:
+                errors["upstream_base_url"] = exc.error_list
+        if errors:
+            raise ValidationError(errors)
+
     def set_api_secret(self, plaintext: str) -> None:
         """Store a new secret encrypted; an empty value clears it."""
         self.api_secret_ciphertext = secret_encrypt(plaintext) if plaintext else ""

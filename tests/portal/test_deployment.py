@@ -119,7 +119,9 @@ def test_every_command_compose_names_exists_in_the_project():
     for name in ("migrate", "web", "worker", "beat"):
         _check_command_exists(services[name]["command"])
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert "requirements.txt" in dockerfile and "collectstatic" in dockerfile
+    assert "requirements.txt" in dockerfile
+    # Static files are built by one script, shared with the production smoke test (test_production_smoke.py).
+    assert "scripts/build_static.py" in dockerfile and "collectstatic" in (ROOT / "scripts/build_static.py").read_text()
     for name in ("web", "worker", "beat", "migrate"):
         assert services[name]["build"] == "."
 

@@ -28,4 +28,5 @@ def test_readyz_names_the_broker_when_it_is_down(client):
     finally:
         app.conf.broker_url = old
     assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "broker": "error: OperationalError"}
+    # Only which dependency is down: the exception's name and message stay in the log (anyone can call /readyz).
+    assert response.json()["checks"] == {"database": "ok", "broker": "down"}

@@ -5,6 +5,7 @@ Running it twice changes nothing; a second --slug makes a second provider beside
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -15,7 +16,15 @@ from mining.upstream import client_for_credentials
 from mining.whitebit.errors import WhiteBitError
 from tenants import services
 from tenants.access import scope_for_system, scoped
-from tenants.models import CustomerRole, Provider, StaffRole, slug_validator
+from tenants.audit import audit_snapshot
+from tenants.demo import (
+    demo_provider_created,
+    demo_provider_get,
+    demo_provider_refreshed,
+    demo_refuse_in_production,
+    demo_upstream_problems,
+)
+from tenants.models import CustomerRole, StaffRole, slug_validator
 
 CUSTOMERS = [("Northwind Mining", "northwind"), ("Bluefin Hash", "bluefin"), ("Cedar Ridge BTC", "cedar-ridge")]
 
@@ -31,11 +40,14 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="demo")
 
     def handle(self, *args, upstream: str, api_key: str, api_secret: str, slug: str, password: str, **options):
+        demo_refuse_in_production()
         errors = []
         try:
             URLValidator(schemes=["http", "https"])(upstream)
         except Exception:  # noqa: BLE001 - reported field by field below
             errors.append(f"--upstream: “{upstream}” is not an http(s) URL")
+        else:
+            errors += demo_upstream_problems(upstream)
         try:
             slug_validator(slug)
         except Exception:  # noqa: BLE001
@@ -49,6 +61,7 @@ class Command(BaseCommand):
         if errors:
             raise CommandError("\n".join(errors))
 
+        demo_provider_get(slug)  # refuses a provider seed_demo did not create, before anything is sent or written
         # Ask the pool first: refused credentials leave nothing behind.
         try:
             upstream_accounts = list(
@@ -57,17 +70,36 @@ class Command(BaseCommand):
         except WhiteBitError as exc:
             raise CommandError(f"The pool at {upstream} refused: {exc.user_message}") from exc
 
+        try:
+            provider, customers, owner, alice, bob, accounts, counts = self._seed(
+                upstream=upstream, api_key=api_key, api_secret=api_secret, slug=slug, password=password,
+                upstream_accounts=upstream_accounts)
+        except ValidationError as exc:  # the model's rules, in words, instead of a traceback
+            raise CommandError("\n".join(exc.messages)) from exc
+        self.stdout.write(self.style.SUCCESS(
+            f"Provider “{provider.name}” ({slug}): {len(customers)} customers, {len(accounts)} mining accounts "
+            f"({counts.created} new)."
+        ))
+        for user, what in ((owner, "provider owner"), (alice, f"admin of {customers[0].name}"),
+                           (bob, f"admin of {customers[1].name}")):
+            self.stdout.write(f"  {user.username} / {password}  ({what})")
+
+    def _seed(self, *, upstream: str, api_key: str, api_secret: str, slug: str, password: str,
+              upstream_accounts: list) -> tuple:
         with transaction.atomic():
-            provider = Provider.objects.filter(slug=slug).first()
+            provider = demo_provider_get(slug)
             if provider is None:
                 provider = services.provider_create(name=f"{slug.replace('-', ' ').title()} Hosting", slug=slug,
                                                     upstream_base_url=upstream, api_key=api_key, api_secret=api_secret)
+                demo_provider_created(provider)
             elif provider.upstream_base_url != upstream or provider.whitebit_api_key != api_key or (
                 provider.reveal_api_secret() != api_secret
             ):
+                before = audit_snapshot(provider, ["upstream_base_url", "whitebit_api_key", "api_secret_ciphertext"])
                 provider.upstream_base_url = upstream
                 provider.save(update_fields=["upstream_base_url"])
                 services.provider_credentials_set(provider=provider, api_key=api_key, api_secret=api_secret)
+                demo_provider_refreshed(provider, before=before)
             scope = scope_for_system(provider_id=provider.pk)
             customers = []
             for name, cslug in CUSTOMERS:
@@ -94,10 +126,4 @@ class Command(BaseCommand):
             for i, account in enumerate(unassigned):
                 customer = customers[(assigned_count + i) % len(customers)]
                 mining_account_assign(scope=scope, account_id=account.pk, customer_id=customer.pk)
-        self.stdout.write(self.style.SUCCESS(
-            f"Provider “{provider.name}” ({slug}): {len(customers)} customers, {len(accounts)} mining accounts "
-            f"({counts.created} new)."
-        ))
-        for user, what in ((owner, "provider owner"), (alice, f"admin of {customers[0].name}"),
-                           (bob, f"admin of {customers[1].name}")):
-            self.stdout.write(f"  {user.username} / {password}  ({what})")
+        return provider, customers, owner, alice, bob, accounts, counts
