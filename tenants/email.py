@@ -178,10 +178,10 @@ def _classify(exc: BaseException) -> tuple[bool, str]:
         )
     if isinstance(exc, smtplib.SMTPResponseException):
         return False, f"The mail server answered {exc.smtp_code} {_words(exc.smtp_error)}."
+    if isinstance(exc, TimeoutError) or (isinstance(exc, smtplib.SMTPServerDisconnected) and "timed out" in str(exc)):
+        return False, "The mail server did not answer in time."
     if isinstance(exc, smtplib.SMTPServerDisconnected):
         return False, "The mail server closed the connection before the message was accepted."
-    if isinstance(exc, TimeoutError):
-        return False, "The mail server did not answer in time."
     if isinstance(exc, OSError):
         reason = getattr(exc, "strerror", None) or _words(str(exc)) or type(exc).__name__
         return False, f"Could not reach the mail server ({reason})."
