@@ -273,3 +273,15 @@ def test_dedupe_keys_belong_to_their_provider(world):
     assert email_send(email_id=a, now=NOW).outcome == "sent"
     assert OutboundEmail.objects.get(pk=b).status == Status.QUEUED  # sending one row touches no other
     assert scoped(OutboundEmail, scope_for_system(provider_id=world.provider_b.pk)).get().pk == b
+
+
+def test_superusers_see_the_outbox_in_the_admin_but_cannot_edit_it(world, client, django_user_model):
+    [email_id] = _enqueue(world, ["ops@carol.example"])
+    root = django_user_model.objects.create_superuser("root", "root@platform.example", "x")
+    client.force_login(root)
+    page = client.get("/admin/tenants/outboundemail/")
+    assert page.status_code == 200 and b"ops@carol.example" in page.content
+    assert client.get(f"/admin/tenants/outboundemail/{email_id}/change/").status_code == 200  # view only
+    assert client.post(f"/admin/tenants/outboundemail/{email_id}/change/", {"status": "sent"}).status_code == 403
+    assert client.post(f"/admin/tenants/outboundemail/{email_id}/delete/", {"post": "yes"}).status_code == 403
+    assert OutboundEmail.objects.get(pk=email_id).status == Status.QUEUED
