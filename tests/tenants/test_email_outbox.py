@@ -285,3 +285,14 @@ def test_superusers_see_the_outbox_in_the_admin_but_cannot_edit_it(world, client
     assert client.post(f"/admin/tenants/outboundemail/{email_id}/change/", {"status": "sent"}).status_code == 403
     assert client.post(f"/admin/tenants/outboundemail/{email_id}/delete/", {"post": "yes"}).status_code == 403
     assert OutboundEmail.objects.get(pk=email_id).status == Status.QUEUED
+
+
+def test_last_error_never_records_the_mail_password(settings):
+    """A server that echoes the login back in its refusal must not put the password into the outbox."""
+    import smtplib
+
+    from tenants.email import _classify
+
+    settings.EMAIL_HOST_PASSWORD = "s3cret-mail-pass"
+    permanent, why = _classify(smtplib.SMTPDataError(554, b"5.7.1 rejected for portal:s3cret-mail-pass"))
+    assert permanent and "s3cret-mail-pass" not in why and why.startswith("The mail server refused the message (554")
