@@ -226,6 +226,20 @@ CELERY_BEAT_SCHEDULE = {
     "mining-hashrate-retention": {"task": "mining.tasks.hashrate_retention", "schedule": 86400.0},
 }
 
+# --- E-mail outbox (tenants/email.py, docs/EMAIL.md) ---------------------------------------------------------------
+# Every message is a row sent by a retried task; beat re-enqueues what a lost queue or a killed worker left behind.
+EMAIL_OUTBOX_MAX_ATTEMPTS = env.int("EMAIL_OUTBOX_MAX_ATTEMPTS", default=6)
+EMAIL_OUTBOX_BACKOFF_BASE_S = env.int("EMAIL_OUTBOX_BACKOFF_BASE_S", default=60)  # doubles per attempt
+EMAIL_OUTBOX_BACKOFF_CAP_S = env.int("EMAIL_OUTBOX_BACKOFF_CAP_S", default=1800)  # < the broker's visibility timeout
+EMAIL_OUTBOX_CLAIM_S = env.int("EMAIL_OUTBOX_CLAIM_S", default=300)  # a sender's lease; > the send task's hard limit
+EMAIL_OUTBOX_SEND_TIMEOUT_S = env.int("EMAIL_OUTBOX_SEND_TIMEOUT_S", default=20)  # per SMTP call, unless EMAIL_TIMEOUT
+EMAIL_OUTBOX_SWEEP_AFTER_S = env.int("EMAIL_OUTBOX_SWEEP_AFTER_S", default=300)  # queued this long past due: lost
+EMAIL_OUTBOX_SWEEP_EVERY_S = env.int("EMAIL_OUTBOX_SWEEP_EVERY_S", default=120)
+CELERY_BEAT_SCHEDULE["tenants-email-outbox-sweep"] = {
+    "task": "tenants.tasks.email_outbox_sweep_task", "schedule": float(EMAIL_OUTBOX_SWEEP_EVERY_S),
+}
+# --- end e-mail outbox ---------------------------------------------------------------------------------------------
+
 # Trust X-Forwarded-Proto only when the operator says a TLS proxy sits in front: compose publishes gunicorn
 # directly, where any client could send the header and pass for HTTPS.
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from tenants.models import Customer, CustomerMembership, Provider, ProviderMembership
+from tenants.models import Customer, CustomerMembership, OutboundEmail, Provider, ProviderMembership
 
 
 class ProviderAdminForm(forms.ModelForm):
@@ -75,3 +75,21 @@ class CustomerMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "customer", "provider", "role"]
     list_filter = ["role", "provider"]
     autocomplete_fields = ["user"]
+
+
+# --- E-mail outbox: read-only here; a retry goes through `manage.py email_retry_failed` (audited) ---------------
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "provider", "recipient", "subject", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "provider"]
+    search_fields = ["recipient", "subject", "dedupe_key"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.tenancy",
     "tests.fixtures.sandbox",
     "tests.fixtures.mining",
+    "tests.fixtures.mail",  # the e-mail outbox's loopback SMTP server
 ]
 
 

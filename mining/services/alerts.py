@@ -1,8 +1,10 @@
 """Alerts: watched conditions that open once, stay open while true, and resolve when they clear.
 
 "One open alert per condition" is a partial unique index on (provider, condition_key) where unresolved, so two
-workers evaluating the same account at once cannot open it twice. E-mails go out after commit, each claimed with a
-conditional UPDATE on its `notified_*_at` column, so a retried evaluation never sends the same notice twice.
+workers evaluating the same account at once cannot open it twice. Each open/resolve notice is queued in the e-mail
+outbox (tenants/email.py) in the same transaction that opens/resolves the alert, one message per recipient, so the
+alert and its notice commit together; `notified_*_at` means "queued", and the outbox sends and retries after commit,
+so a mail server that refuses or hangs never breaks the evaluation (or the sync that runs it).
 
 Hashrate conditions are judged against the account's own newest 5-minute point (the pool reports zeros for a
 silent fleet, so the newest point is always the present as the pool sees it); worker-offline and stale-sync
@@ -17,14 +19,16 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Avg, Q
 from django.utils import timezone
 
 from mining.models import AccountHashrateSample, Alert, AlertKind, AlertRule, Interval, MiningAccount, Worker
 from tenants.access import Scope, get_in_scope, scope_for_system, scoped
-from tenants.models import CustomerMembership, ProviderMembership, StaffRole
+from tenants.email import email_enqueue
+from tenants.models import Customer, CustomerMembership, ProviderMembership, StaffRole
 
 logger = logging.getLogger(__name__)
 STALE_AFTER_CYCLES = 3
@@ -143,59 +147,85 @@ def _conditions_for_account(scope: Scope, account: MiningAccount, now: datetime)
     return found
 
 
-def _recipients(alert: Alert) -> list[str]:
-    """Staff who act on alerts (not read-only), plus the customer's contacts and users when the rule allows."""
+def _valid_addresses(addresses: set[str]) -> set[str]:
+    """Drop what is not an address (contacts are a free JSON list): one bad contact must not hold up the rest."""
+    valid = set()
+    for address in addresses:
+        try:
+            validate_email(address)
+        except ValidationError:
+            logger.warning("alert e-mail skips an invalid address %r", address)
+            continue
+        valid.add(address)
+    return valid
+
+
+def _recipients(alert: Alert, customer: Customer | None) -> tuple[list[str], list[str]]:
+    """(staff, customer side): staff who act on alerts (not read-only), and the customer's contacts and users
+    when the rule allows. Kept apart so the customer's own messages belong to the customer in the outbox."""
     scope = scope_for_system(provider_id=alert.provider_id)
     staff_roles = [StaffRole.OWNER, StaffRole.ADMIN, StaffRole.OPERATOR]
-    emails = set(
+    staff = _valid_addresses(set(
         scoped(ProviderMembership, scope).filter(role__in=staff_roles)
         .exclude(user__email="").values_list("user__email", flat=True)
-    )
+    ))
+    addresses: set[str] = set()
     notify_customer = alert.rule.notify_customer if alert.rule else True
-    if alert.customer_id and notify_customer:
-        emails.update(alert.customer.contact_emails or [])
-        emails.update(
-            scoped(CustomerMembership, scope.narrowed_to_customer(alert.customer_id))
+    if customer is not None and notify_customer:
+        addresses.update(a for a in (customer.contact_emails or []) if isinstance(a, str))
+        addresses.update(
+            scoped(CustomerMembership, scope.narrowed_to_customer(customer.pk))
             .exclude(user__email="").values_list("user__email", flat=True)
         )
-    return sorted(emails)
+    staff_lower = {a.lower() for a in staff}
+    addresses = {a for a in _valid_addresses(addresses) if a.lower() not in staff_lower}
+    return sorted(staff), sorted(addresses)
 
 
-def alert_notify(*, alert_id: int, event: str) -> bool:
-    """Send the open or resolve notice once: claim it with a conditional UPDATE, then send."""
+def alert_notify(*, scope: Scope, alert_id: int, event: str, now: datetime) -> int:
+    """Queue the open or resolve notice once, in the caller's transaction; returns how many messages were queued.
+
+    The conditional UPDATE on `notified_*_at` makes a retried evaluation a no-op; the outbox's dedupe key makes a
+    second enqueue of the same notice a no-op too. Sending (and retrying) happens in the outbox's task.
+    """
     column = "notified_open_at" if event == "open" else "notified_resolve_at"
-    claimed = Alert.objects.filter(pk=alert_id, **{f"{column}__isnull": True}).update(**{column: timezone.now()})
+    claimed = scoped(Alert, scope).filter(pk=alert_id, **{f"{column}__isnull": True}).update(**{column: now})
     if not claimed:
-        return False
-    alert = Alert.objects.select_related("rule", "customer", "provider").get(pk=alert_id)
-    recipients = _recipients(alert)
-    if not recipients:
-        return False
+        return 0
+    alert = get_in_scope(Alert.objects.select_related("rule", "provider"), scope, pk=alert_id)
+    # Read through the scope: a customer of another provider (a misassigned account) gets nothing, fail closed.
+    customer = scoped(Customer, scope).filter(pk=alert.customer_id).first() if alert.customer_id else None
     verb = "Alert" if event == "open" else "Resolved"
-    send_mail(
-        subject=f"[{alert.provider.name}] {verb}: {alert.get_kind_display()}",
-        message=f"{alert.message}\n\n{'Opened' if event == 'open' else 'Resolved'} at "
-        f"{(alert.opened_at if event == 'open' else alert.resolved_at):%Y-%m-%d %H:%M} UTC.",
-        from_email=None,
-        recipient_list=recipients,
-        fail_silently=False,
-    )
-    return True
+    at = alert.opened_at if event == "open" else alert.resolved_at
+    provider_name = " ".join(alert.provider.name.split())  # a subject is one line
+    notice = {
+        "subject": f"[{provider_name}] {verb}: {alert.get_kind_display()}"[:255],
+        "body": f"{alert.message}\n\n{'Opened' if event == 'open' else 'Resolved'} at {at:%Y-%m-%d %H:%M} UTC.",
+        "dedupe_key": f"alert:{alert.pk}:{event}",
+        "now": now,
+    }
+    staff, customer_side = _recipients(alert, customer)
+    queued = email_enqueue(provider_id=alert.provider_id, recipients=staff, **notice)
+    if customer is not None:
+        queued += email_enqueue(provider_id=alert.provider_id, customer_id=customer.pk, recipients=customer_side,
+                                **notice)
+    return len(queued)
 
 
 def _open(scope: Scope, cond: Condition, now: datetime) -> Alert | None:
     account = cond.account
-    try:
-        with transaction.atomic():
-            alert = Alert.objects.create(
-                provider_id=scope.provider_id,
-                customer_id=account.customer_id if account else None,
-                account=account, worker=cond.worker, rule=cond.rule, kind=cond.kind,
-                condition_key=cond.key, message=cond.message, opened_at=now,
-            )
-    except IntegrityError:  # opened concurrently by another evaluation: one open alert per condition
-        return None
-    transaction.on_commit(lambda: alert_notify(alert_id=alert.pk, event="open"))
+    with transaction.atomic():  # the alert and its notice commit together
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(
+                    provider_id=scope.provider_id,
+                    customer_id=account.customer_id if account else None,
+                    account=account, worker=cond.worker, rule=cond.rule, kind=cond.kind,
+                    condition_key=cond.key, message=cond.message, opened_at=now,
+                )
+        except IntegrityError:  # opened concurrently by another evaluation: one open alert per condition
+            return None
+        alert_notify(scope=scope, alert_id=alert.pk, event="open", now=now)
     return alert
 
 
@@ -211,8 +241,8 @@ def alerts_evaluate_account(*, scope: Scope, account_id: int, now: datetime | No
             opened += 1
     for key, alert in open_alerts.items():
         if key not in conditions:
-            if scoped(Alert, scope).filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now):
-                resolved += 1
-                alert_id = alert.pk
-                transaction.on_commit(lambda alert_id=alert_id: alert_notify(alert_id=alert_id, event="resolve"))
+            with transaction.atomic():  # the resolution and its notice commit together
+                if scoped(Alert, scope).filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now):
+                    resolved += 1
+                    alert_notify(scope=scope, alert_id=alert.pk, event="resolve", now=now)
     return {"opened": opened, "resolved": resolved}

@@ -12,6 +12,8 @@ from django.db import IntegrityError, transaction
 from mining.models import AccountHashrateSample, Alert, AlertKind, AlertRule, Interval, MiningAccount, Worker
 from mining.services.alerts import alerts_evaluate_account
 from tenants.access import scope_for_system
+from tenants.models import OutboundEmail
+from tests.fixtures.mail import outbox_deliver
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TH = Decimal(10) ** 12
@@ -33,9 +35,17 @@ def _series(account, values_th, *, end=NOW):
 
 
 def _evaluate(world, account, django_capture_on_commit_callbacks, now=NOW):
+    """Evaluate, commit (publishing the send tasks to the real broker), then do what the workers would."""
     with django_capture_on_commit_callbacks(execute=True):
-        return alerts_evaluate_account(scope=scope_for_system(provider_id=world.provider_a.pk),
-                                       account_id=account.pk, now=now)
+        report = alerts_evaluate_account(scope=scope_for_system(provider_id=world.provider_a.pk),
+                                         account_id=account.pk, now=now)
+    outbox_deliver(now=now)
+    return report
+
+
+def _sent_to(messages) -> list[str]:
+    """Every message's recipients, one list per message (To, Cc and Bcc together)."""
+    return [sorted(m.to + m.cc + m.bcc) for m in messages]
 
 
 def test_hashrate_floor_opens_once_and_resolves_with_emails(world, account, django_capture_on_commit_callbacks):
@@ -46,16 +56,18 @@ def test_hashrate_floor_opens_once_and_resolves_with_emails(world, account, djan
     assert _evaluate(world, account, django_capture_on_commit_callbacks) == {"opened": 0, "resolved": 0}
     alert = Alert.objects.get(account=account)
     assert alert.resolved_at is None and "under 500.00 TH/s" in alert.message
-    assert len(mail.outbox) == 1
-    recipients = set(mail.outbox[0].to)
     # Staff who act (the owner) and the customer's contacts and users; not read-only staff, not other tenants.
-    assert recipients == {"alice@alpha.example", "ops@carol.example", "carol@carol.example"}
-    assert "Alert" in mail.outbox[0].subject
+    # Each gets a message of their own that names only them: nobody sees anyone else's address.
+    assert sorted(_sent_to(mail.outbox)) == [["alice@alpha.example"], ["carol@carol.example"], ["ops@carol.example"]]
+    assert all("Alert" in m.subject and "under 500.00 TH/s" in m.body for m in mail.outbox)
+    assert all(m.extra_headers.get("Cc") is None and m.extra_headers.get("To") is None for m in mail.outbox)
     _series(account, [800, 800, 800], end=NOW + timedelta(minutes=15))
     assert _evaluate(world, account, django_capture_on_commit_callbacks) == {"opened": 0, "resolved": 1}
     alert.refresh_from_db()
     assert alert.resolved_at is not None
-    assert len(mail.outbox) == 2 and "Resolved" in mail.outbox[1].subject
+    resolved = [m for m in mail.outbox if "Resolved" in m.subject]
+    assert len(mail.outbox) == 6 and sorted(_sent_to(resolved)) == [
+        ["alice@alpha.example"], ["carol@carol.example"], ["ops@carol.example"]]
 
 
 def test_drop_under_share_of_24h_mean(world, account, django_capture_on_commit_callbacks):
@@ -85,7 +97,7 @@ def test_worker_offline_for_n_minutes(world, account, django_capture_on_commit_c
     assert _evaluate(world, account, django_capture_on_commit_callbacks)["opened"] == 1
     alert = Alert.objects.get(account=account)
     assert alert.worker.name == "rig01"
-    assert set(mail.outbox[0].to) == {"alice@alpha.example"}  # notify_customer off: staff only
+    assert _sent_to(mail.outbox) == [["alice@alpha.example"]]  # notify_customer off: staff only
     Worker.objects.filter(name="rig01").update(status=Worker.Status.ONLINE, offline_since_at=None)
     assert _evaluate(world, account, django_capture_on_commit_callbacks)["resolved"] == 1
 
@@ -114,3 +126,90 @@ def test_rules_of_another_provider_never_apply(world, account, django_capture_on
                              duration_minutes=5)
     _series(account, [100, 100, 100])
     assert _evaluate(world, account, django_capture_on_commit_callbacks)["opened"] == 0
+
+
+# --- the notice goes through the e-mail outbox (issue 7, item 6) ---------------------------------------------------
+
+
+def _floor_rule_that_holds(world, account):
+    AlertRule.objects.create(provider=world.provider_a, customer=world.customer_a1, kind=AlertKind.HASHRATE_FLOOR,
+                             floor_hs=500 * TH, duration_minutes=15)
+    _series(account, [100, 100, 100, 100])
+
+
+def test_a_refusing_mail_server_delays_the_notice_and_it_is_sent_once_per_recipient(
+    world, account, smtp_server, django_capture_on_commit_callbacks
+):
+    _floor_rule_that_holds(world, account)
+    smtp_server.refuse["*"] = "451 4.3.0 Mailbox busy, try again later"
+    # The evaluation opens the alert and carries on although every delivery is refused.
+    assert _evaluate(world, account, django_capture_on_commit_callbacks) == {"opened": 1, "resolved": 0}
+    alert = Alert.objects.get(account=account)
+    assert alert.notified_open_at == NOW  # "queued", not "sent"
+    rows = OutboundEmail.objects.filter(dedupe_key=f"alert:{alert.pk}:open")
+    assert smtp_server.received == []
+    assert {(r.status, r.attempts) for r in rows} == {(OutboundEmail.Status.QUEUED, 1)}
+    assert all("451" in r.last_error and "refused the recipient" in r.last_error for r in rows)
+    # Re-evaluating while the condition holds queues nothing new.
+    assert _evaluate(world, account, django_capture_on_commit_callbacks, now=NOW + timedelta(minutes=1)) == {
+        "opened": 0, "resolved": 0}
+    smtp_server.refuse.clear()  # the server recovers; the retry sends each notice once
+    outbox_deliver(now=NOW + timedelta(minutes=10))
+    outbox_deliver(now=NOW + timedelta(minutes=20))
+    assert smtp_server.to() == ["alice@alpha.example", "carol@carol.example", "ops@carol.example"]
+    for item in smtp_server.received:  # one envelope recipient, and the headers name only that one
+        assert item.message["To"] == item.envelope_to[0] and item.message["Cc"] is None
+        assert "Alert" in item.message["Subject"]
+    assert set(rows.values_list("status", flat=True)) == {OutboundEmail.Status.SENT}
+
+
+def test_the_alert_and_its_notice_commit_together_or_not_at_all(world, account, django_capture_on_commit_callbacks):
+    _floor_rule_that_holds(world, account)
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        alerts_evaluate_account(scope=scope_for_system(provider_id=world.provider_a.pk), account_id=account.pk,
+                                now=NOW)
+        assert OutboundEmail.objects.count() == 3  # queued inside the evaluation's transaction
+        raise RuntimeError("the transaction that opened the alert fails")
+    assert not Alert.objects.exists() and not OutboundEmail.objects.exists()
+    assert callbacks == []  # no send task is published for mail that was rolled back
+
+
+def test_a_bad_contact_address_does_not_stop_the_alert_or_the_other_notices(
+    world, account, django_capture_on_commit_callbacks
+):
+    _floor_rule_that_holds(world, account)
+    type(world.customer_a1).objects.filter(pk=world.customer_a1.pk).update(
+        contact_emails=["not an address", "ops@carol.example", 42])
+    assert _evaluate(world, account, django_capture_on_commit_callbacks)["opened"] == 1
+    assert sorted(_sent_to(mail.outbox)) == [["alice@alpha.example"], ["carol@carol.example"], ["ops@carol.example"]]
+
+
+def test_an_alert_never_mails_another_providers_customer(world, account, django_capture_on_commit_callbacks):
+    """An account wrongly pointing at Beta's customer (issue 7, item 7) must not leak Alpha's alert to Beta."""
+    _floor_rule_that_holds(world, account)
+    type(world.customer_b1).objects.filter(pk=world.customer_b1.pk).update(contact_emails=["ops@beta-carol.example"])
+    MiningAccount.objects.filter(pk=account.pk).update(customer=world.customer_b1)
+    AlertRule.objects.filter(provider=world.provider_a).update(customer=None)
+    assert _evaluate(world, account, django_capture_on_commit_callbacks)["opened"] == 1
+    assert _sent_to(mail.outbox) == [["alice@alpha.example"]]
+
+
+def test_the_sync_carries_on_when_the_mail_server_refuses(pool_provider, smtp_server,
+                                                          django_capture_on_commit_callbacks):
+    from mining.services.sync import mining_account_sync
+
+    pp = pool_provider
+    AlertRule.objects.create(provider=pp.provider, kind=AlertKind.HASHRATE_FLOOR, floor_hs=10**9 * TH,
+                             duration_minutes=5)
+    smtp_server.refuse["*"] = "550 5.1.1 Mailbox unavailable"
+    first, second = pp.accounts[:2]
+    with django_capture_on_commit_callbacks(execute=True):
+        reports = [mining_account_sync(provider_id=pp.provider.pk, account_id=a.pk) for a in (first, second)]
+    assert [r.accounts_synced for r in reports] == [1, 1]
+    assert MiningAccount.objects.filter(pk__in=[first.pk, second.pk], sync_status="ok").count() == 2
+    assert Alert.objects.filter(account__in=[first, second], resolved_at__isnull=True).count() == 2
+    results = outbox_deliver()
+    assert [r.outcome for r in results] == ["failed", "failed"]  # a permanent refusal: failed at once, in words
+    assert set(OutboundEmail.objects.values_list("recipient", "last_error")) == {
+        ("ops@miner.example", "The mail server refused the recipient (550 5.1.1 Mailbox unavailable).")}
+    assert smtp_server.received == []
