@@ -11,20 +11,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from cryptography.fernet import Fernet
 from django.core.management import get_commands
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.portal._production import PRODUCTION_ENV
 
-PRODUCTION_ENV = {
-    "DJANGO_ENV": "production",
-    "SECRET_KEY": "k7#Qz9!pL2@vX8$mN4^bR6&tY1*wE3(uI5)oP0_aS-dF+gH=jK~lZ;xC:vB<nM>q",
-    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-    "ALLOWED_HOSTS": "portal.example.com",
-    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/portal",
-    "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"),
-    "EMAIL_URL": "smtp://mail.example.com:587",
-}
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
