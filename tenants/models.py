@@ -195,3 +195,7 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_repr}"
+
+
+# Accounts and access (invitations, session generation, hashed recovery codes) live in their own module.
+from tenants.access_models import AccountSecurity, Invitation, RecoveryCode, RecoveryCodeDevice  # noqa: E402, F401
