@@ -71,7 +71,8 @@ class SessionSecurityMiddleware:
             return ""
         if session.get(SESSION_GENERATION_KEY, 0) != session_generation_get(user_id=request.user.pk):
             return "everywhere"
-        idle = settings.ACCESS_STAFF_IDLE_TIMEOUT_S if _is_staff_like(request) else settings.ACCESS_CUSTOMER_IDLE_TIMEOUT_S
+        staff = _is_staff_like(request)
+        idle = settings.ACCESS_STAFF_IDLE_TIMEOUT_S if staff else settings.ACCESS_CUSTOMER_IDLE_TIMEOUT_S
         if now - float(session.get(LAST_SEEN_KEY, 0)) > idle:
             return "idle"
         if now - float(session[STARTED_KEY]) > settings.ACCESS_ABSOLUTE_TIMEOUT_S:

@@ -75,3 +75,35 @@ class CustomerMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "customer", "provider", "role"]
     list_filter = ["role", "provider"]
     autocomplete_fields = ["user"]
+
+
+# --- Accounts and access: the audit log is read-only here as everywhere; invitations are managed in the portal.
+from tenants.models import AuditEntry, Invitation  # noqa: E402
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "provider", "customer", "actor_label", "action", "object_type", "object_repr",
+                    "ip_address"]
+    list_filter = ["provider", "actor_kind", "object_type"]
+    search_fields = ["actor_label", "object_repr", "action", "object_id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["email", "provider", "customer", "role", "created_at", "expires_at", "sent_at", "accepted_at",
+                    "revoked_at"]
+    list_filter = ["provider", "kind"]
+    exclude = ["token_hash"]
