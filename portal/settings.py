@@ -261,7 +261,7 @@ MIDDLEWARE[_auth_mw:_auth_mw] = [
 ]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes asks: turns a lockout into our page
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # refuses a locked (user, address) pair before the password is checked
+    "tenants.auth_backends.LockoutBackend",  # django-axes: refuses a locked (user, address) pair before the password
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Lockout by the (user, address) pair only: an attacker elsewhere cannot lock the victim out. Attempts are rows in

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.fixtures.tenancy",
     "tests.fixtures.sandbox",
     "tests.fixtures.mining",
+    "tests.fixtures.access",  # login_verified: staff pass the second factor (issue 9)
 ]
 
 

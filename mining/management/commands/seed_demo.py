@@ -15,6 +15,7 @@ from mining.upstream import client_for_credentials
 from mining.whitebit.errors import WhiteBitError
 from tenants import services
 from tenants.access import scope_for_system, scoped
+from tenants.demo import demo_second_factor_enrol
 from tenants.models import CustomerRole, Provider, StaffRole, slug_validator
 
 CUSTOMERS = [("Northwind Mining", "northwind"), ("Bluefin Hash", "bluefin"), ("Cedar Ridge BTC", "cedar-ridge")]
@@ -82,6 +83,7 @@ class Command(BaseCommand):
             services.provider_membership_grant(provider=provider, user=owner, role=StaffRole.OWNER)
             services.customer_membership_grant(customer=customers[0], user=alice, role=CustomerRole.ADMIN)
             services.customer_membership_grant(customer=customers[1], user=bob, role=CustomerRole.ADMIN)
+            demo_second_factor_enrol(provider=provider)  # staff sign in with `manage.py demo_totp EMAIL` (issue 9)
             if not scoped(AlertRule, scope).exists():
                 AlertRule.objects.bulk_create([
                     AlertRule(provider=provider, kind=AlertKind.WORKER_OFFLINE, duration_minutes=30),
