@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
@@ -18,12 +20,13 @@ from tenants.services.invitations import invitation_token_issue
 User = get_user_model()
 
 
-def invitation_send(*, invitation_id: int) -> bool:
+def invitation_send(*, invitation_id: int, now: dt.datetime | None = None) -> bool:
     """Send the invitation once; False when there is nothing to send (used, withdrawn, expired, already sent)."""
+    now = now or timezone.now()
     with transaction.atomic():
         invitation = (Invitation.objects.select_for_update(of=("self",)).select_related("provider", "customer")
                       .filter(pk=invitation_id).first())
-        if invitation is None or invitation.sent_at or invitation.status() != "pending":
+        if invitation is None or invitation.sent_at or invitation.status(now=now) != "pending":
             return False
         token = invitation_token_issue(invitation=invitation)
     url = settings.PORTAL_BASE_URL + reverse("accounts:invitation_accept", args=[token])
@@ -31,7 +34,7 @@ def invitation_send(*, invitation_id: int) -> bool:
         "invitation": invitation, "url": url, "where": invitation.customer or invitation.provider,
         "days": settings.ACCESS_INVITATION_TTL_DAYS,
     })
-    Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=timezone.now())
+    Invitation.objects.filter(pk=invitation.pk, sent_at__isnull=True).update(sent_at=now)
     return True
 
 
