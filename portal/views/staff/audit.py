@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 
 from portal.access_forms import AuditFilterForm
@@ -19,6 +19,8 @@ PAGE_SIZE = 50
 
 
 def _render_log(request: HttpRequest, scope: Scope, template: str, extra: dict) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET"])
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
     entries = access_selectors.audit_entry_list(scope=scope, **{k: v for k, v in filters.items() if v})
