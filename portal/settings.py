@@ -272,7 +272,7 @@ import datetime as _dt  # noqa: E402
 
 AXES_COOLOFF_TIME = _dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "tenants.services.lockout.lockout_response"  # says how long and until when
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_USERNAME_CALLABLE = "tenants.services.lockout.lockout_username"
 AXES_CLIENT_IP_CALLABLE = "tenants.services.lockout.lockout_client_ip"

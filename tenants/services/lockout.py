@@ -6,8 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
 
 from tenants.access import Capability, Scope, ScopeKind, get_in_scope
 from tenants.audit import audit_record
@@ -42,3 +45,17 @@ def lockout_clear(*, scope: Scope, user_id: int) -> int:
     audit_record(scope=scope, action="user.lockout_clear", target=user, object_repr=user.email,
                  customer_id=getattr(member, "customer_id", None), after={"attempts_removed": removed})
     return removed
+
+
+def lockout_response(request: HttpRequest, original_response: Any = None, credentials: Any = None) -> HttpResponse:
+    """The page a locked (user, address) pair sees: how long, until when, and what else to do.
+
+    Every attempt during the pause restarts it (django-axes' default), so "until" counts from this attempt.
+    """
+    cooloff = settings.AXES_COOLOFF_TIME
+    return render(request, "registration/locked_out.html", {
+        "username": lockout_username(request, credentials),
+        "failure_limit": settings.AXES_FAILURE_LIMIT,
+        "minutes": int(cooloff.total_seconds() // 60),
+        "until": timezone.now() + cooloff,
+    }, status=settings.AXES_HTTP_RESPONSE_CODE)
