@@ -75,7 +75,7 @@ class QueuedPasswordResetForm(PasswordResetForm):
     link is built from PORTAL_BASE_URL rather than the request's Host header."""
 
     def save(self, **kwargs) -> None:
-        from tenants.tasks import password_reset_send_task
+        from tenants.access_tasks import password_reset_send_task
 
         for user in self.get_users(self.cleaned_data["email"]):
             transaction.on_commit(lambda user_id=user.pk: password_reset_send_task.delay(user_id))

@@ -1,7 +1,7 @@
 """Invitations: a member with the right capability invites someone by e-mail; the single-use, expiring link
 lands them on "choose a password" and makes them a member.
 
-The e-mail goes out from a Celery task after the invitation commits (`tenants.tasks.invitation_send_task`); the
+The e-mail goes out from a Celery task after the invitation commits (`tenants.access_tasks.invitation_send_task`); the
 task mints the link's token and this module keeps only its hash.
 """
 
@@ -50,7 +50,7 @@ def _audit_fields(inv: Invitation) -> dict:
 
 
 def _enqueue_send(invitation_id: int) -> None:
-    from tenants.tasks import invitation_send_task
+    from tenants.access_tasks import invitation_send_task
 
     transaction.on_commit(lambda: invitation_send_task.delay(invitation_id))
 

@@ -17,8 +17,8 @@ from django.core import mail
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from tenants.access_tasks import invitation_send_task
 from tenants.services.invitations import invitation_create
-from tenants.tasks import invitation_send_task
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",

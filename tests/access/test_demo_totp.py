@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tenants.demo import DEMO_TOTP_KEY_HEX, demo_second_factor_enrol
+from tenants.demo_second_factor import DEMO_TOTP_KEY_HEX, demo_second_factor_enrol
 from tenants.services.two_factor import second_factor_verify
 
 

@@ -12,10 +12,10 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from tenants.access_tasks import invitation_send_task
 from tenants.models import AuditEntry, CustomerMembership, Invitation, ProviderMembership
 from tenants.services import notifications
 from tenants.services.invitations import InvitationInvalid, invitation_accept, invitation_create, invitation_revoke
-from tenants.tasks import invitation_send_task
 from tests.access.helpers import link_in_last_mail, no_secret_in, one_audit_entry, run_task
 from tests.fixtures.access import login_verified
 
@@ -156,7 +156,7 @@ def test_the_invitation_message_reaches_the_broker_after_commit(world, redis_cli
     published = []
     for raw in redis_client.lrange("celery", 0, -1):
         message = json.loads(raw)
-        if message["headers"].get("task") == "tenants.tasks.invitation_send_task":
+        if message["headers"].get("task") == "tenants.access_tasks.invitation_send_task":
             published.append(json.loads(base64.b64decode(message["body"]))[0])
     assert [result.invitation.pk] in published
 
@@ -189,3 +189,12 @@ def test_invitations_expire_after_seven_days_by_default(world, django_capture_on
     assert timezone.is_aware(result.invitation.expires_at)
     assert AuditEntry.objects.filter(action="invitation.create").count() == 1
     assert not CustomerMembership.objects.filter(user__username="new@alpha.example").exists()
+
+
+def test_the_mail_tasks_are_registered_with_the_worker_and_ack_late():
+    from portal.celery import app
+    from tenants.access_tasks import password_reset_send_task
+
+    app.loader.import_default_modules()  # what a worker does at start
+    for task in (invitation_send_task, password_reset_send_task):
+        assert task.name in app.tasks and task.acks_late and task.reject_on_worker_lost

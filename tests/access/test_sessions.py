@@ -12,8 +12,8 @@ import time
 from django.test import Client
 
 from portal.access_middleware import LAST_SEEN_KEY, STARTED_KEY
+from tenants.access_tasks import password_reset_send_task
 from tenants.services.team import staff_remove
-from tenants.tasks import password_reset_send_task
 from tests.access.helpers import link_in_last_mail, run_task
 from tests.fixtures.access import login_verified
 from tests.fixtures.tenancy import PASSWORD

@@ -15,7 +15,7 @@ from mining.upstream import client_for_credentials
 from mining.whitebit.errors import WhiteBitError
 from tenants import services
 from tenants.access import scope_for_system, scoped
-from tenants.demo import demo_second_factor_enrol
+from tenants.demo_second_factor import demo_second_factor_enrol
 from tenants.models import CustomerRole, Provider, StaffRole, slug_validator
 
 CUSTOMERS = [("Northwind Mining", "northwind"), ("Bluefin Hash", "bluefin"), ("Cedar Ridge BTC", "cedar-ridge")]

@@ -15,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tenants.demo import DEMO_TOTP_KEY_HEX, demo_refuse_in_production
+from tenants.demo_second_factor import DEMO_TOTP_KEY_HEX, demo_refuse_in_production
 
 
 class Command(BaseCommand):
