@@ -104,14 +104,30 @@ def test_customers_may_go_without_and_may_opt_in(world, client):
     assert client.get("/c/alpha/carol-mining/")["Location"].startswith("/account/two-factor/verify/")
     client.post("/account/two-factor/verify/", {"code": totp_code(device)})
     assert client.get("/c/alpha/carol-mining/").status_code == 200
-    assert client.post("/account/two-factor/disable/").status_code == 302
+    client.post("/account/two-factor/disable/", {"current_password": "wrong"})
+    assert TOTPDevice.objects.filter(user=world.carol).exists()  # a borrowed session alone cannot turn it off
+    assert client.post("/account/two-factor/disable/", {"current_password": PASSWORD}).status_code == 302
     assert not TOTPDevice.objects.filter(user=world.carol).exists()
 
 
 def test_staff_cannot_turn_their_second_factor_off(world, client):
     login_verified(client, world.alice)
-    client.post("/account/two-factor/disable/")
+    client.post("/account/two-factor/disable/", {"current_password": PASSWORD})
     assert TOTPDevice.objects.filter(user=world.alice, confirmed=True).exists()
+
+
+def test_moving_to_a_new_phone_needs_the_password(world, client):
+    old = totp_device_for(world.alice)
+    login_verified(client, world.alice)
+    page = client.get("/account/two-factor/setup/")
+    assert b"Your current password" in page.content
+    new = TOTPDevice.objects.get(user=world.alice, confirmed=False)
+    page = client.post("/account/two-factor/setup/", {"code": totp_code(new), "current_password": "wrong"})
+    assert b"not your current password" in page.content
+    assert TOTPDevice.objects.get(user=world.alice, confirmed=True).pk == old.pk
+    page = client.post("/account/two-factor/setup/", {"code": totp_code(new), "current_password": PASSWORD})
+    assert b"shown only now" in page.content
+    assert TOTPDevice.objects.get(user=world.alice, confirmed=True).pk == new.pk
 
 
 def test_a_teammate_reset_needs_manage_staff_and_is_audited(world, client):
