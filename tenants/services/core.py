@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 
-from tenants.access import Capability, Scope, scope_for_system
+from tenants.access import Capability, Scope, ScopeKind, scope_for_system
 from tenants.audit import audit_record, audit_snapshot
 from tenants.crypto import secret_rotate
 from tenants.models import Customer, CustomerMembership, CustomerRole, Provider, ProviderMembership, StaffRole
@@ -146,6 +146,8 @@ def customer_membership_grant(
                      actor=actor)
     if scope is not None and scope.customer_id not in (None, customer.pk):
         raise Http404("Not found")
+    if scope is not None and scope.kind == ScopeKind.CUSTOMER and role != CustomerRole.VIEWER:
+        raise ValidationError({"role": "A customer admin can add viewers; ask your provider for another admin."})
     membership = CustomerMembership.objects.select_for_update().filter(customer=customer, user=user).first()
     if membership is not None and membership.role == role:
         return membership

@@ -71,6 +71,8 @@ def test_a_customer_admin_sees_their_users_and_removes_viewers_only(world, clien
     page = client.get("/c/alpha/carol-mining/team/")
     assert page.status_code == 200 and b"eve@eve.example" in page.content and b"dave@" not in page.content
     carol = world.scope(world.carol, world.provider_a, world.customer_a1)
+    with pytest.raises(ValidationError, match="viewers"):  # no promoting a viewer to admin from the customer side
+        services.customer_membership_grant(customer=world.customer_a1, user=world.eve, role="admin", scope=carol)
     own = world.carol.customer_memberships.get()
     with pytest.raises(ValidationError, match="viewers"):
         customer_user_remove(scope=carol, membership_id=own.pk)
