@@ -265,6 +265,49 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
+# --- Accounts and access (issue 9): second factor, lockout, sessions, invitations ---------------------------------
+INSTALLED_APPS += ["django_otp", "django_otp.plugins.otp_totp", "axes"]
+_auth_mw = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1
+MIDDLEWARE[_auth_mw:_auth_mw] = [
+    "django_otp.middleware.OTPMiddleware",
+    "portal.access_middleware.SessionSecurityMiddleware",  # idle/absolute timeout, sign out everywhere
+    "portal.access_middleware.TwoFactorGateMiddleware",  # staff: enrolled and verified before any page
+]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last, as django-axes asks: turns a lockout into our page
+AUTHENTICATION_BACKENDS = [
+    "tenants.auth_backends.LockoutBackend",  # django-axes: refuses a locked (user, address) pair before the password
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout by the (user, address) pair only: an attacker elsewhere cannot lock the victim out. Attempts are rows in
+# the database (no Redis needed, so it also works in the embedded default).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+import datetime as _dt  # noqa: E402
+
+AXES_COOLOFF_TIME = _dt.timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "tenants.services.lockout.lockout_response"  # says how long and until when
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_USERNAME_CALLABLE = "tenants.services.lockout.lockout_username"
+AXES_CLIENT_IP_CALLABLE = "tenants.services.lockout.lockout_client_ip"
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_VERBOSE = False
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Mining portal")
+OTP_TOTP_THROTTLE_FACTOR = 1
+# Sessions: an idle limit by kind of user, an absolute limit for everyone, the cookie's own life no longer.
+ACCESS_STAFF_IDLE_TIMEOUT_S = env.int("ACCESS_STAFF_IDLE_TIMEOUT_S", default=30 * 60)
+ACCESS_CUSTOMER_IDLE_TIMEOUT_S = env.int("ACCESS_CUSTOMER_IDLE_TIMEOUT_S", default=60 * 60)
+ACCESS_ABSOLUTE_TIMEOUT_S = env.int("ACCESS_ABSOLUTE_TIMEOUT_S", default=12 * 3600)
+SESSION_COOKIE_AGE = ACCESS_ABSOLUTE_TIMEOUT_S
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+ACCESS_INVITATION_TTL_DAYS = env.int("ACCESS_INVITATION_TTL_DAYS", default=7)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)  # seconds a reset link stays valid
+ACCESS_RECOVERY_CODE_COUNT = 10
+# Links in e-mails are built from this, never from the request's Host header (no reset-link poisoning).
+PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"] = {"min_length": 12}  # ASVS 2.1.1
+
 # Production refuses to start on anything that would fail open or late (portal/production.py says why).
 if IS_PRODUCTION:
     from portal.production import production_problems

@@ -1,16 +1,24 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from portal.views import console, health
+from portal.views.accounts import auth as accounts_auth
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", accounts_auth.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", console.home, name="home"),
     path("p/<slug:provider_slug>/", console.provider_home, name="provider_home"),
     path("c/<slug:provider_slug>/<slug:customer_slug>/", console.customer_home, name="customer_home"),
+]
+
+# Accounts and access (issue 9): own-account pages, and the staff/customer team and audit pages.
+urlpatterns += [
+    path("account/", include("portal.views.accounts.urls")),
+    path("p/<slug:provider_slug>/", include(("portal.views.staff.access_urls", "staff"))),
+    path("c/<slug:provider_slug>/<slug:customer_slug>/", include(("portal.views.customer.access_urls", "customer"))),
 ]

@@ -32,6 +32,7 @@ def _env() -> dict[str, str]:
     env.setdefault("DJANGO_ENV", "development")
     env.setdefault("MINING_SYNC_INTERVAL_S", "60")  # a living demo: sync every minute
     env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("PORTAL_BASE_URL", f"http://{HOST}:{PORT}")  # links in invitation and reset e-mails
     return env
 
 
@@ -106,6 +107,8 @@ def main() -> None:
         f"    owner@demo.example   provider owner (staff console)\n"
         f"    alice@demo.example   admin of Northwind Mining (customer)\n"
         f"    bob@demo.example     admin of Bluefin Hash (customer)\n"
+        f"  Staff sign in with a second factor; the demo owner's current code:\n"
+        f"    {os.path.relpath(PY, ROOT)} manage.py demo_totp owner@demo.example\n"
         f"  Ctrl-C stops everything.\n",
         flush=True,
     )

@@ -5,7 +5,15 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
-from tenants.models import Customer, CustomerMembership, OutboundEmail, Provider, ProviderMembership
+from tenants.models import (
+    AuditEntry,
+    Customer,
+    CustomerMembership,
+    Invitation,
+    OutboundEmail,
+    Provider,
+    ProviderMembership,
+)
 
 
 class ProviderAdminForm(forms.ModelForm):
@@ -77,15 +85,10 @@ class CustomerMembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user"]
 
 
-# --- E-mail outbox: read-only here; a retry goes through `manage.py email_retry_failed` (audited) ---------------
-@admin.register(OutboundEmail)
-class OutboundEmailAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "provider", "recipient", "subject", "status", "attempts", "last_error", "sent_at"]
-    list_filter = ["status", "provider"]
-    search_fields = ["recipient", "subject", "dedupe_key"]
-    date_hierarchy = "created_at"
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the product writes (audit log, outbox, invitations): nobody edits them here."""
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request, obj=None) -> bool:
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
@@ -93,3 +96,29 @@ class OutboundEmailAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
+
+
+# E-mail outbox: read-only here; a retry goes through `manage.py email_retry_failed` (audited).
+@admin.register(OutboundEmail)
+class OutboundEmailAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "provider", "recipient", "subject", "status", "attempts", "last_error", "sent_at"]
+    list_filter = ["status", "provider"]
+    search_fields = ["recipient", "subject", "dedupe_key"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "provider", "customer", "actor_label", "action", "object_type", "object_repr",
+                    "ip_address"]
+    list_filter = ["provider", "actor_kind", "object_type"]
+    search_fields = ["actor_label", "object_repr", "action", "object_id"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdmin):
+    list_display = ["email", "provider", "customer", "role", "created_at", "expires_at", "sent_at", "accepted_at",
+                    "revoked_at"]
+    list_filter = ["provider", "kind"]
+    exclude = ["token_hash"]

@@ -52,13 +52,11 @@ def demo_provider_get(slug: str) -> Provider | None:
     return provider
 
 
-def demo_provider_created(provider: Provider) -> None:
-    """Record the creation (it is also what marks the provider as a demo)."""
-    audit_record(scope=scope_for_system(provider_id=provider.pk, actor=DEMO_ACTOR), action=DEMO_CREATED,
-                 target=provider, after=audit_snapshot(provider, ["name", "slug", "upstream_base_url"]))
-
-
-def demo_provider_refreshed(provider: Provider, *, before: dict) -> None:
-    after = audit_snapshot(provider, ["upstream_base_url", "whitebit_api_key", "api_secret_ciphertext"])
-    audit_record(scope=scope_for_system(provider_id=provider.pk, actor=DEMO_ACTOR), action="provider.credentials_set",
-                 target=provider, before=before, after=after)
+def demo_provider_upstream_set(provider: Provider, *, upstream: str) -> None:
+    """Point the demo at another sandbox (its credentials are set, and audited, by provider_credentials_set)."""
+    before = audit_snapshot(provider, ["upstream_base_url"])
+    provider.upstream_base_url = upstream
+    provider.full_clean()
+    provider.save(update_fields=["upstream_base_url"])
+    audit_record(scope=scope_for_system(provider_id=provider.pk, actor=DEMO_ACTOR), action="provider.update",
+                 target=provider, before=before, after=audit_snapshot(provider, ["upstream_base_url"]))

@@ -268,3 +268,7 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} → {self.recipient} ({self.status})"
+
+
+# Accounts and access (invitations, session generation, hashed recovery codes) live in their own module.
+from tenants.access_models import AccountSecurity, Invitation, RecoveryCode, RecoveryCodeDevice  # noqa: E402, F401

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.mining",
     "tests.fixtures.mail",  # the e-mail outbox's loopback SMTP server
+    "tests.fixtures.access",  # login_verified: staff pass the second factor (issue 9)
 ]
 
 

@@ -21,6 +21,7 @@ from mining.services.sync import mining_account_sync
 from tenants import services
 from tenants.access import Scope, ScopeKind
 from tenants.models import AuditEntry, StaffRole
+from tests.fixtures.access import login_verified
 from tests.fixtures.mining import pool_provider_make
 from tests.mining.test_sync import sync_all
 
@@ -146,7 +147,7 @@ def test_the_admin_offers_only_the_providers_customers_and_moves_through_the_ser
     account = pp.accounts[0]
     other = services.customer_create(provider=pp.provider, name="Other Co", slug="other-co")
     admin_user = get_user_model().objects.create_superuser("root@platform.example", "root@platform.example", "pw")
-    client.force_login(admin_user)
+    login_verified(client, admin_user)  # the admin, too, sits behind the second factor
     url = f"/admin/mining/miningaccount/{account.pk}/change/"
     page = client.get(url).content.decode()
     assert "Other Co" in page and "Miner Co" in page

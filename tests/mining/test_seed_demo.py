@@ -11,6 +11,7 @@ from django.core.management.base import CommandError
 
 from mining.models import MiningAccount
 from tenants.models import Customer, CustomerMembership, Provider, ProviderMembership
+from tests.fixtures.access import login_verified
 
 
 def _seed(sandbox_pool, *extra: str) -> str:
@@ -47,6 +48,8 @@ def test_seed_demo_creates_the_demo_and_running_it_twice_changes_nothing(db, san
     _seed(sandbox_pool)
     assert _state() == before
     assert client.login(username="owner@demo.example", password="demo")
+    assert client.get("/p/demo/").status_code == 302  # the demo owner has an authenticator: the code comes first
+    login_verified(client, get_user_model().objects.get(username="owner@demo.example"))
     assert client.get("/p/demo/").status_code == 200
 
 

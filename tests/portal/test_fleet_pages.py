@@ -10,6 +10,7 @@ from mining.services.accounts import mining_account_assign
 from portal.templatetags.units import btc, hashrate
 from tenants import services
 from tenants.models import CustomerRole, StaffRole
+from tests.fixtures.access import login_verified
 from tests.mining.test_sync import sync_all
 
 PASSWORD = "fleet-pages-password"
@@ -28,7 +29,7 @@ def test_staff_and_customers_see_their_own_fleet(pool_provider, client):
     viewer = services.user_get_or_create(email="viewer@miner.example", password=PASSWORD)
     services.customer_membership_grant(customer=pp.customer, user=viewer, role=CustomerRole.VIEWER)
 
-    client.login(username="staff@pool.example", password=PASSWORD)
+    login_verified(client, staff)  # staff pass the second factor first
     page = client.get(f"/p/{pp.provider.slug}/").content.decode()
     for account in pp.accounts:
         assert account.name in page

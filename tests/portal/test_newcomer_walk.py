@@ -59,6 +59,17 @@ def test_make_run_serves_a_living_demo_and_ctrl_c_stops_everything(tmp_path):
         signed_in = session.post(url + "login/", data={"csrfmiddlewaretoken": token, "username": "owner@demo.example",
                                                        "password": "demo"}, headers={"Referer": url + "login/"},
                                  timeout=10)
+        # Staff have a second factor: the password leads to the code page, and the command make run printed
+        # beside the logins gives the demo owner's current code (its last line is the six digits).
+        assert signed_in.status_code == 200 and "/account/two-factor/verify/" in signed_in.url
+        command = re.search(r"^\s+(\S+ manage\.py demo_totp owner@demo\.example)\s*$", text, re.M).group(1)
+        printed = subprocess.run(command.split(), cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        code = printed.stdout.strip().splitlines()[-1]
+        assert re.fullmatch(r"\d{6}", code), printed.stdout
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', signed_in.text).group(1)
+        next_url = re.search(r'name="next" value="([^"]*)"', signed_in.text).group(1)
+        signed_in = session.post(signed_in.url, data={"csrfmiddlewaretoken": token, "code": code, "next": next_url},
+                                 headers={"Referer": signed_in.url}, timeout=10)
         assert signed_in.status_code == 200 and "Northwind Mining" in signed_in.text
         assert "Bluefin Hash" in signed_in.text
         descendants = _children_of(proc.pid)

@@ -68,7 +68,9 @@ def test_a_database_dump_contains_no_plaintext_secret():
 
 def test_admin_never_renders_the_secret_and_blank_keeps_it(world, client, django_user_model):
     admin = django_user_model.objects.create_superuser("root@platform.example", "root@platform.example", PASSWORD)
-    client.force_login(admin)
+    from tests.fixtures.access import login_verified
+
+    login_verified(client, admin)  # the admin requires the second factor too
     url = f"/admin/tenants/provider/{world.provider_a.pk}/change/"
     page = client.get(url)
     assert page.status_code == 200

@@ -16,14 +16,14 @@ from mining.upstream import client_for_credentials
 from mining.whitebit.errors import WhiteBitError
 from tenants import services
 from tenants.access import scope_for_system, scoped
-from tenants.audit import audit_snapshot
 from tenants.demo import (
-    demo_provider_created,
+    DEMO_ACTOR,
     demo_provider_get,
-    demo_provider_refreshed,
+    demo_provider_upstream_set,
     demo_refuse_in_production,
     demo_upstream_problems,
 )
+from tenants.demo_second_factor import demo_second_factor_enrol
 from tenants.models import CustomerRole, StaffRole, slug_validator
 
 CUSTOMERS = [("Northwind Mining", "northwind"), ("Bluefin Hash", "bluefin"), ("Cedar Ridge BTC", "cedar-ridge")]
@@ -89,17 +89,16 @@ class Command(BaseCommand):
         with transaction.atomic():
             provider = demo_provider_get(slug)
             if provider is None:
+                # Audited as seed_demo's creation: that entry is what marks the provider as a demo.
                 provider = services.provider_create(name=f"{slug.replace('-', ' ').title()} Hosting", slug=slug,
-                                                    upstream_base_url=upstream, api_key=api_key, api_secret=api_secret)
-                demo_provider_created(provider)
+                                                    upstream_base_url=upstream, api_key=api_key, api_secret=api_secret,
+                                                    actor=DEMO_ACTOR)
             elif provider.upstream_base_url != upstream or provider.whitebit_api_key != api_key or (
                 provider.reveal_api_secret() != api_secret
             ):
-                before = audit_snapshot(provider, ["upstream_base_url", "whitebit_api_key", "api_secret_ciphertext"])
-                provider.upstream_base_url = upstream
-                provider.save(update_fields=["upstream_base_url"])
-                services.provider_credentials_set(provider=provider, api_key=api_key, api_secret=api_secret)
-                demo_provider_refreshed(provider, before=before)
+                demo_provider_upstream_set(provider, upstream=upstream)
+                services.provider_credentials_set(provider=provider, api_key=api_key, api_secret=api_secret,
+                                                  actor=DEMO_ACTOR)
             scope = scope_for_system(provider_id=provider.pk)
             customers = []
             for name, cslug in CUSTOMERS:
@@ -114,6 +113,7 @@ class Command(BaseCommand):
             services.provider_membership_grant(provider=provider, user=owner, role=StaffRole.OWNER)
             services.customer_membership_grant(customer=customers[0], user=alice, role=CustomerRole.ADMIN)
             services.customer_membership_grant(customer=customers[1], user=bob, role=CustomerRole.ADMIN)
+            demo_second_factor_enrol(provider=provider)  # staff sign in with `manage.py demo_totp EMAIL` (issue 9)
             if not scoped(AlertRule, scope).exists():
                 AlertRule.objects.bulk_create([
                     AlertRule(provider=provider, kind=AlertKind.WORKER_OFFLINE, duration_minutes=30),

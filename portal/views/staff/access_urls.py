@@ -1,0 +1,18 @@
+"""Staff routes of accounts and access, mounted under p/<provider_slug>/ in the `staff` namespace."""
+
+from django.urls import path
+
+from portal.views.staff import audit, team
+
+urlpatterns = [
+    path("team/", team.team_page, name="team"),
+    path("team/<int:pk>/role/", team.team_role, name="team_role"),
+    path("team/<int:pk>/remove/", team.team_remove, name="team_remove"),
+    path("team/<int:pk>/reset-second-factor/", team.team_second_factor_reset, name="team_second_factor_reset"),
+    path("invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation_revoke"),
+    path("users/<int:pk>/unlock/", team.lockout_clear, name="lockout_clear"),
+    path("customers/<slug:customer_slug>/users/", team.customer_users, name="customer_users"),
+    path("customers/<slug:customer_slug>/users/<int:pk>/remove/", team.customer_user_remove,
+         name="customer_user_remove"),
+    path("audit/", audit.staff_audit_log, name="audit_log"),
+]

@@ -1,0 +1,165 @@
+"""Writes to the tenant tree. Views, forms, commands and the API call these; they hold the rules.
+
+Each write records one audit entry in its own transaction. Callers pass `scope=` (a member acting through a page
+or a token; its capability is checked here); commands and tasks that predate scopes may leave it out and are
+recorded as the system actor they name (`actor=`).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404
+
+from tenants.access import Capability, Scope, ScopeKind, scope_for_system
+from tenants.audit import audit_record, audit_snapshot
+from tenants.crypto import secret_rotate
+from tenants.models import Customer, CustomerMembership, CustomerRole, Provider, ProviderMembership, StaffRole
+
+User = get_user_model()
+
+_PROVIDER_FIELDS = ["name", "slug", "timezone", "upstream_base_url", "whitebit_api_key", "api_secret_ciphertext"]
+_CUSTOMER_FIELDS = ["name", "slug", "contact_emails", "status"]
+
+
+def _acting(scope: Scope | None, *, provider_id: int, capability: Capability, actor: str) -> Scope:
+    """The caller's scope after checking it may do this at this provider; a system scope when none is given."""
+    if scope is None:
+        return scope_for_system(provider_id=provider_id, actor=actor)
+    if scope.provider_id != provider_id:
+        raise Http404("Not found")
+    scope.require(capability)
+    return scope
+
+
+@transaction.atomic
+def provider_secrets_rotate() -> int:
+    """Re-encrypt every provider's secret under the first key, all or nothing, rows locked in id order."""
+    rotated = 0
+    for provider in Provider.objects.select_for_update().exclude(api_secret_ciphertext="").order_by("pk"):
+        provider.api_secret_ciphertext = secret_rotate(provider.api_secret_ciphertext)
+        provider.save(update_fields=["api_secret_ciphertext"])
+        rotated += 1
+    return rotated
+
+
+@transaction.atomic
+def provider_create(
+    *,
+    name: str,
+    slug: str,
+    upstream_base_url: str,
+    api_key: str = "",
+    api_secret: str = "",
+    timezone: str = "UTC",
+    actor: str = "system",
+) -> Provider:
+    provider = Provider(name=name, slug=slug, upstream_base_url=upstream_base_url, whitebit_api_key=api_key,
+                        timezone=timezone)
+    provider.set_api_secret(api_secret)
+    provider.full_clean()
+    provider.save()
+    audit_record(scope=scope_for_system(provider_id=provider.pk, actor=actor), action="provider.create",
+                 target=provider, after=audit_snapshot(provider, _PROVIDER_FIELDS))
+    return provider
+
+
+@transaction.atomic
+def provider_credentials_set(
+    *, provider: Provider, api_key: str, api_secret: str | None, scope: Scope | None = None, actor: str = "system"
+) -> Provider:
+    """Replace the key; replace the secret only when a new one is given (write-only: blank keeps it)."""
+    acting = _acting(scope, provider_id=provider.pk, capability=Capability.MANAGE_CREDENTIALS, actor=actor)
+    before = audit_snapshot(provider, ["whitebit_api_key", "api_secret_ciphertext"])
+    provider.whitebit_api_key = api_key
+    if api_secret:
+        provider.set_api_secret(api_secret)
+    provider.full_clean()
+    provider.save(update_fields=["whitebit_api_key", "api_secret_ciphertext"])
+    audit_record(scope=acting, action="provider.credentials_set", target=provider, before=before,
+                 after=audit_snapshot(provider, ["whitebit_api_key", "api_secret_ciphertext"]))
+    return provider
+
+
+@transaction.atomic
+def customer_create(
+    *,
+    provider: Provider,
+    name: str,
+    slug: str,
+    contact_emails: list[str] | None = None,
+    scope: Scope | None = None,
+    actor: str = "system",
+) -> Customer:
+    acting = _acting(scope, provider_id=provider.pk, capability=Capability.MANAGE_CUSTOMERS, actor=actor)
+    customer = Customer(provider=provider, name=name, slug=slug, contact_emails=contact_emails or [])
+    customer.full_clean()
+    customer.save()
+    audit_record(scope=acting, action="customer.create", target=customer,
+                 after=audit_snapshot(customer, _CUSTOMER_FIELDS))
+    return customer
+
+
+def user_get_or_create(*, email: str, password: str | None = None) -> User:
+    """Users sign in with their e-mail; the username is the lower-cased address."""
+    email = email.strip().lower()
+    user, created = User.objects.get_or_create(username=email, defaults={"email": email})
+    if created:
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save()
+    return user
+
+
+@transaction.atomic
+def provider_membership_grant(
+    *, provider: Provider, user: User, role: StaffRole | str, scope: Scope | None = None, actor: str = "system"
+) -> ProviderMembership:
+    """Make `user` staff of `provider` with `role` (or change their role). Only an owner may grant ownership."""
+    acting = _acting(scope, provider_id=provider.pk, capability=Capability.MANAGE_STAFF, actor=actor)
+    if scope is not None and role == StaffRole.OWNER and scope.role != StaffRole.OWNER:
+        raise ValidationError({"role": "Only an owner can make someone an owner."})
+    membership = ProviderMembership.objects.select_for_update().filter(provider=provider, user=user).first()
+    if membership is not None and membership.role == role:
+        return membership
+    before = {"role": membership.role} if membership else {}
+    if membership is None:
+        membership = ProviderMembership.objects.create(provider=provider, user=user, role=role)
+        action = "provider_membership.create"
+    else:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        action = "provider_membership.update"
+    audit_record(scope=acting, action=action, target=membership, before=before,
+                 after={"role": membership.role, "user": user.pk})
+    return membership
+
+
+@transaction.atomic
+def customer_membership_grant(
+    *, customer: Customer, user: User, role: CustomerRole | str, scope: Scope | None = None, actor: str = "system"
+) -> CustomerMembership:
+    acting = _acting(scope, provider_id=customer.provider_id, capability=Capability.MANAGE_CUSTOMER_USERS,
+                     actor=actor)
+    if scope is not None and scope.customer_id not in (None, customer.pk):
+        raise Http404("Not found")
+    if scope is not None and scope.kind == ScopeKind.CUSTOMER and role != CustomerRole.VIEWER:
+        raise ValidationError({"role": "A customer admin can add viewers; ask your provider for another admin."})
+    membership = CustomerMembership.objects.select_for_update().filter(customer=customer, user=user).first()
+    if membership is not None and membership.role == role:
+        return membership
+    before = {"role": membership.role} if membership else {}
+    if membership is None:
+        membership = CustomerMembership.objects.create(customer=customer, user=user, role=role,
+                                                       provider_id=customer.provider_id)
+        action = "customer_membership.create"
+    else:
+        membership.role = role
+        membership.save(update_fields=["role"])
+        action = "customer_membership.update"
+    audit_record(scope=acting, action=action, target=membership, before=before,
+                 after={"role": membership.role, "user": user.pk})
+    return membership
