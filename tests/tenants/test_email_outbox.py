@@ -23,6 +23,7 @@ from tenants import tasks
 from tenants.access import scope_for_system, scoped
 from tenants.email import email_enqueue, email_outbox_sweep, email_retry_failed, email_send
 from tenants.models import AuditEntry, OutboundEmail
+from tests.fixtures.access import login_verified
 from tests.fixtures.mail import free_port, outbox_deliver, use_smtp
 
 NOW = datetime(2026, 2, 28, 23, 59, tzinfo=UTC)
@@ -278,7 +279,7 @@ def test_dedupe_keys_belong_to_their_provider(world):
 def test_superusers_see_the_outbox_in_the_admin_but_cannot_edit_it(world, client, django_user_model):
     [email_id] = _enqueue(world, ["ops@carol.example"])
     root = django_user_model.objects.create_superuser("root", "root@platform.example", "x")
-    client.force_login(root)
+    login_verified(client, root)  # the admin sits behind the second factor
     page = client.get("/admin/tenants/outboundemail/")
     assert page.status_code == 200 and b"ops@carol.example" in page.content
     assert client.get(f"/admin/tenants/outboundemail/{email_id}/change/").status_code == 200  # view only

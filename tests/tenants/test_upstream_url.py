@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from tenants import services
 from tenants.models import Provider
 from tenants.validators import validate_upstream_url
+from tests.fixtures.access import login_verified
 
 PASSWORD = "a-long-test-password-1"
 
@@ -65,7 +66,7 @@ def test_the_model_refuses_it_so_services_write_nothing():
 @pytest.mark.django_db
 def test_the_admin_inherits_the_rule(world, client, django_user_model):
     root = django_user_model.objects.create_superuser("root@platform.example", "root@platform.example", PASSWORD)
-    client.force_login(root)
+    login_verified(client, root)  # the admin sits behind the second factor
     url = f"/admin/tenants/provider/{world.provider_a.pk}/change/"
     form = {
         "name": "Alpha Hosting", "slug": "alpha", "timezone": "UTC",
