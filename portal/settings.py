@@ -258,7 +258,7 @@ LOGGING = {
 # and filters in portal/api/base.py; these are the project-wide hooks DRF only reads from settings.
 REST_FRAMEWORK.update({
     "EXCEPTION_HANDLER": "portal.api.exceptions.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.ApiAutoSchema",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
 })
