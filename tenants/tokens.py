@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -65,7 +65,7 @@ def api_token_create(
     customer) may do it; a token can never mint another token.
     """
     if scope.token_id is not None:
-        raise ValidationError("An API token cannot create API tokens; create them in the portal.")
+        raise PermissionDenied("An API token cannot create API tokens; create them in the portal.")
     if scope.kind == ScopeKind.CUSTOMER:
         scope.require(Capability.MANAGE_CUSTOMER_USERS)
         customer_id = scope.customer_id

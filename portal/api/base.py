@@ -13,6 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
+from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404
@@ -129,7 +130,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
             else:
                 idempotency_outcome_unknown(record=claim.record)
             raise
-        except (DjangoValidationError, APIException, Http404) as exc:
+        except (DjangoValidationError, APIException, Http404, PermissionDenied) as exc:
             idempotency_release(record=claim.record)
             raise exc
         except BaseException:

@@ -21,12 +21,13 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
 
     def scoped_queryset(self):
         if self.scope.token_id is not None:
-            raise PermissionDenied("API tokens are managed in the portal, not with a token.")
+            return api_token_list(scope=self.scope).none()  # invisible to tokens: 404 for any id
         return api_token_list(scope=self.scope)
 
     @extend_schema(request=ApiTokenCreateSerializer, responses={201: ApiTokenCreatedSerializer})
     def create(self, request, *args, **kwargs):
-        self.scoped_queryset()  # the same refusal for tokens
+        if self.scope.token_id is not None:
+            raise PermissionDenied("API tokens are managed in the portal, not with a token.")
         data = ApiTokenCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         issued = api_token_create(scope=self.scope, **data.validated_data)
