@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -53,6 +53,29 @@ class IdempotencyClaim:
     record: IdempotencyRecord
     replay: tuple[int, Any] | None  # the stored (status, body) when the first request finished
     outcome_unknown_since: datetime | None  # set when an earlier attempt may have reached the pool
+
+
+@dataclass
+class WriteAttempt:
+    """What a write service needs to be safe to run again (Stripe's "recovery points").
+
+    `outcome_unknown_since` is set when an earlier attempt under the same key may have reached the pool;
+    `recovery` holds what that attempt noted (`remember`) before it called the pool, committed at once so it
+    survives the attempt's failure.
+    """
+
+    outcome_unknown_since: datetime | None = None
+    recovery: dict[str, Any] = field(default_factory=dict)
+    record_id: int | None = None
+
+    def remember(self, **data: Any) -> None:
+        self.recovery.update(data)
+        if self.record_id is not None:
+            IdempotencyRecord.objects.filter(pk=self.record_id).update(recovery=self.recovery)
+
+    @classmethod
+    def for_claim(cls, claim: IdempotencyClaim) -> WriteAttempt:
+        return cls(claim.outcome_unknown_since, dict(claim.record.recovery or {}), claim.record.pk)
 
 
 def request_fingerprint(*, method: str, path: str, body: Any) -> str:

@@ -264,6 +264,8 @@ class IdempotencyRecord(models.Model):
     attempts = models.PositiveIntegerField(default=1)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
     response_body = models.JSONField(null=True, blank=True)
+    recovery = models.JSONField(default=dict, blank=True,
+                                help_text="What a write noted before calling the pool, to find its effect on a retry.")
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 

@@ -1,8 +1,8 @@
 """The three writes that go to the pool: create a mining account, create a watcher link, set a payout destination.
 
 Each one calls the pool and records the result locally in the same step (DESIGN: nothing in a view calls the
-pool except these). Each is safe to run again after an attempt whose outcome is unknown
-(`outcome_unknown_since`): it first looks upstream for what that attempt may have created, so a retried request
+pool except these). Each is safe to run again after an attempt whose outcome is unknown (`attempt`, see
+tenants/idempotency.py): it first looks upstream for what that attempt may have created, so a retried request
 never creates a second account or link. The pool's refusals become field errors in a provider's words.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,13 +20,12 @@ from mining.whitebit.errors import ValidationFailed
 from mining.whitebit.types import WATCHER_LIFETIMES, WATCHER_PERMISSIONS
 from tenants.access import Capability, Scope, get_in_scope, scoped
 from tenants.audit import audit_record, audit_snapshot
+from tenants.idempotency import WriteAttempt
 from tenants.models import Customer
 from tenants.selectors import provider_get
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9_]{1,255}$")
 NAME_WORDS = "Use 1–255 letters, digits and underscores."
-# The pool's clock and ours may differ a little; a link created by a lost attempt is at most this much "older".
-CLOCK_SKEW = timedelta(minutes=2)
 
 
 class UpstreamRefused(ValidationError):
@@ -60,10 +58,14 @@ def mining_account_create(
     name: str,
     customer_id: int | None = None,
     label: str = "",
-    outcome_unknown_since: datetime | None = None,
+    attempt: WriteAttempt | None = None,
 ) -> MiningAccount:
-    """Create the account on the pool under the provider's key, then record it (assigned to the customer)."""
+    """Create the account on the pool under the provider's key, then record it (assigned to the customer).
+
+    Names are unique per pool key, so after a lost answer "name taken" means the earlier attempt landed.
+    """
     scope.require(Capability.MANAGE_ACCOUNTS)
+    outcome_unknown_since = attempt.outcome_unknown_since if attempt else None
     errors: dict[str, str] = {}
     if not NAME_RE.match(name or ""):
         errors["name"] = f"“{name}” is not a valid mining account name. {NAME_WORDS}"
@@ -113,13 +115,15 @@ def watcher_link_create(
     name: str,
     permissions: Sequence[str],
     live_until: str,
-    outcome_unknown_since: datetime | None = None,
+    attempt: WriteAttempt | None = None,
 ) -> WatcherLink:
     """Create a read-only pool link for accounts of one customer, and record it.
 
     The pool call is sent once (no automatic resend): a resent create whose first copy was only slow would
-    make a second link. Recovery after a lost answer happens on the caller's retry, by looking the link up.
+    make a second link. Before sending, the links the account already has are noted on the attempt; a retry
+    after a lost answer adopts a matching link that is not among them instead of creating another.
     """
+    attempt = attempt or WriteAttempt()
     scope.require(Capability.MANAGE_WATCHER_LINKS)
     errors: dict[str, str] = {}
     ids = list(dict.fromkeys(account_ids or []))
@@ -144,14 +148,15 @@ def watcher_link_create(
     names = [a.name for a in accounts]
     client = _client(scope, retries=False)
     link = None
-    if outcome_unknown_since is not None:
+    if attempt.outcome_unknown_since is not None and "links_before" in attempt.recovery:
+        known = set(attempt.recovery["links_before"])
         for candidate in client.watcher_links_list(account=names[0]):  # newest first
-            if (candidate.name == name and set(candidate.accounts) == set(names)
-                    and set(candidate.permissions) == set(perms)
-                    and candidate.created_at >= outcome_unknown_since - CLOCK_SKEW):
+            if (candidate.id not in known and candidate.name == name and set(candidate.accounts) == set(names)
+                    and set(candidate.permissions) == set(perms)):
                 link = candidate
                 break
     if link is None:
+        attempt.remember(links_before=[x.id for x in client.watcher_links_list(account=names[0])])
         try:
             link = client.watcher_link_create(accounts=names, name=name, permissions=perms, live_until=live_until)
         except ValidationFailed as exc:

@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, ClassVar
 
 from django.core.exceptions import PermissionDenied
@@ -30,6 +29,7 @@ from portal.api.throttling import PerCallerRateThrottle
 from tenants.access import Scope, get_in_scope, scope_for_user, scoped, scopes_for_user
 from tenants.idempotency import (
     IdempotencyKeyInvalid,
+    WriteAttempt,
     idempotency_claim,
     idempotency_complete,
     idempotency_outcome_unknown,
@@ -105,9 +105,9 @@ class ScopedViewSet(viewsets.GenericViewSet):
         raise NotImplementedError
 
     def run_idempotent(
-        self, request, write: Callable[[datetime | None], tuple[int, Any]], *, key_required: bool
+        self, request, write: Callable[[WriteAttempt], tuple[int, Any]], *, key_required: bool
     ) -> Response:
-        """Run `write(outcome_unknown_since)` at most once per Idempotency-Key; a retry gets the first answer."""
+        """Run `write(attempt)` at most once per Idempotency-Key; a retry gets the first answer."""
         key = request.headers.get("Idempotency-Key")
         if key is None:
             if key_required:
@@ -115,7 +115,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
                     "This call writes to the pool: send an Idempotency-Key header (e.g. a UUID) so that a retry "
                     "after a timeout can never create a second object."
                 )
-            status_code, body = write(None)
+            status_code, body = write(WriteAttempt())
             return Response(body, status=status_code)
         claim = idempotency_claim(scope=self.scope, key=key, method=request.method, path=request.path,
                                   body=request.data)
@@ -123,7 +123,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
             status_code, body = claim.replay
             return Response(body, status=status_code, headers={"Idempotent-Replayed": "true"})
         try:
-            status_code, body = write(claim.outcome_unknown_since)
+            status_code, body = write(WriteAttempt.for_claim(claim))
         except WhiteBitError as exc:
             if isinstance(exc, AuthFailed):
                 idempotency_release(record=claim.record)  # refused at the door: nothing was written

@@ -55,10 +55,10 @@ class MiningAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
                                  value={"name": "northwind_site_a", "customer_id": 12, "label": "Site A, S19j"})],
     )
     def create(self, request, *args, **kwargs):
-        def write(unknown_since):
+        def write(attempt):
             data = MiningAccountCreateSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            account = mining_account_create(scope=self.scope, outcome_unknown_since=unknown_since,
+            account = mining_account_create(scope=self.scope, attempt=attempt,
                                             **data.validated_data)
             return 201, MiningAccountSerializer(account).data
 

@@ -40,10 +40,10 @@ class WatcherLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scope
                                         "permissions": ["dashboard", "rewards"], "live_until": "7d"})],
     )
     def create(self, request, *args, **kwargs):
-        def write(unknown_since):
+        def write(attempt):
             data = WatcherLinkCreateSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            link = watcher_link_create(scope=self.scope, outcome_unknown_since=unknown_since,
+            link = watcher_link_create(scope=self.scope, attempt=attempt,
                                        **data.validated_data)
             link = watcher_link_list_api(scope=self.scope).get(pk=link.pk)
             return 201, WatcherLinkSerializer(link).data
