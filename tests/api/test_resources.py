@@ -90,7 +90,7 @@ def test_cursor_pagination_walks_every_row_once(api_world):
         seen += [r["id"] for r in body["results"]]
         url, pages = body["next"], pages + 1
     assert pages == 3 and len(seen) == len(set(seen)) == 6
-    assert c.get("/api/v1/rewards/", {"cursor": "not-a-cursor"}).status_code == 404
+    assert c.get("/api/v1/rewards/", {"cursor": "not-a-cursor"}).status_code == 400
 
 
 def test_payout_destination_read(api_world):

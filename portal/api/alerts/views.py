@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-import django_filters
 from rest_framework import mixins
 
 from mining.models import Alert
 from mining.selectors_api import alert_list_api
 from portal.api.alerts.serializers import AlertSerializer
 from portal.api.base import ScopedViewSet
+from portal.api.filters import ApiFilterSet, IdFilter, StrictBooleanFilter
 
 
-class AlertFilter(django_filters.FilterSet):
-    account_id = django_filters.NumberFilter(field_name="account_id")
-    customer_id = django_filters.NumberFilter(field_name="customer_id")
-    is_open = django_filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
+class AlertFilter(ApiFilterSet):
+    account_id = IdFilter(field_name="account_id")
+    customer_id = IdFilter(field_name="customer_id")
+    is_open = StrictBooleanFilter(field_name="resolved_at", lookup_expr="isnull")
 
     class Meta:
         model = Alert

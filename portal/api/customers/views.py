@@ -1,18 +1,18 @@
 from __future__ import annotations
 
-import django_filters
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins
 
 from portal.api.base import ScopedViewSet
 from portal.api.customers.serializers import CustomerCreateSerializer, CustomerSerializer
+from portal.api.filters import ApiFilterSet
 from portal.api.idempotency import IDEMPOTENCY_KEY_OPTIONAL
 from tenants.customer_writes import customer_create_in_scope
 from tenants.models import Customer
 from tenants.selectors import customer_list
 
 
-class CustomerFilter(django_filters.FilterSet):
+class CustomerFilter(ApiFilterSet):
     class Meta:
         model = Customer
         fields = {"status": ["exact"], "slug": ["exact"]}

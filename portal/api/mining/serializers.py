@@ -13,8 +13,15 @@ from mining.models import (
 from portal.api.fields import SatsField, exact_decimal
 
 
+def _payout_choice(**kwargs) -> serializers.ChoiceField:
+    """Blank until the portal or a sync has learnt it."""
+    return serializers.ChoiceField(choices=PayoutDestination.choices, allow_blank=True, read_only=True, **kwargs)
+
+
 class MiningAccountSerializer(serializers.ModelSerializer):
     pool_fee_percent = exact_decimal(allow_null=True)
+    payout_destination = _payout_choice()
+    upstream_payout_destination = _payout_choice()
     payout_drift = serializers.BooleanField(read_only=True)
 
     class Meta:
@@ -36,9 +43,9 @@ class MiningAccountCreateSerializer(serializers.Serializer):
 
 class PayoutDestinationSerializer(serializers.ModelSerializer):
     account_id = serializers.IntegerField(source="id", read_only=True)
-    destination = serializers.CharField(source="payout_destination", read_only=True)
+    destination = _payout_choice(source="payout_destination")
     address = serializers.CharField(source="payout_address", read_only=True)
-    upstream_destination = serializers.CharField(source="upstream_payout_destination", read_only=True)
+    upstream_destination = _payout_choice(source="upstream_payout_destination")
     upstream_address = serializers.CharField(source="upstream_payout_address", read_only=True)
     drift = serializers.BooleanField(source="payout_drift", read_only=True)
 
@@ -90,6 +97,7 @@ class RewardSerializer(serializers.ModelSerializer):
     fee_sats = SatsField()
     fpps_rate = exact_decimal(help_text="BTC per PH/s per day.")
     hashrate_hs = exact_decimal()
+    payout_destination = _payout_choice()
 
     class Meta:
         model = Reward

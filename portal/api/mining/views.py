@@ -15,6 +15,7 @@ from mining.selectors_api import (
 )
 from mining.services.upstream_writes import mining_account_create, payout_destination_set
 from portal.api.base import ScopedViewSet
+from portal.api.filters import ApiFilterSet, IdFilter, StrictBooleanFilter
 from portal.api.idempotency import IDEMPOTENCY_KEY_REQUIRED
 from portal.api.mining.serializers import (
     AccountHashrateSerializer,
@@ -28,13 +29,14 @@ from portal.api.mining.serializers import (
 )
 
 
-class MiningAccountFilter(django_filters.FilterSet):
-    customer_id = django_filters.NumberFilter(field_name="customer_id")
-    unassigned = django_filters.BooleanFilter(field_name="customer", lookup_expr="isnull")
+class MiningAccountFilter(ApiFilterSet):
+    customer_id = IdFilter(field_name="customer_id")
+    unassigned = StrictBooleanFilter(field_name="customer", lookup_expr="isnull")
+    is_active = StrictBooleanFilter(field_name="is_active")
 
     class Meta:
         model = MiningAccount
-        fields = {"name": ["exact"], "sync_status": ["exact"], "is_active": ["exact"]}
+        fields = {"name": ["exact"], "sync_status": ["exact"]}
 
 
 class MiningAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
@@ -98,9 +100,9 @@ class PayoutDestinationViewSet(ScopedViewSet):
         return self.run_idempotent(request, write, key_required=True)
 
 
-class WorkerFilter(django_filters.FilterSet):
-    account_id = django_filters.NumberFilter(field_name="account_id")
-    customer_id = django_filters.NumberFilter(field_name="customer_id")
+class WorkerFilter(ApiFilterSet):
+    account_id = IdFilter(field_name="account_id")
+    customer_id = IdFilter(field_name="customer_id")
 
     class Meta:
         model = Worker
@@ -117,9 +119,9 @@ class WorkerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         return worker_list_api(scope=self.scope)
 
 
-class RewardFilter(django_filters.FilterSet):
-    account_id = django_filters.NumberFilter(field_name="account_id")
-    customer_id = django_filters.NumberFilter(field_name="customer_id")
+class RewardFilter(ApiFilterSet):
+    account_id = IdFilter(field_name="account_id")
+    customer_id = IdFilter(field_name="customer_id")
     date_from = django_filters.DateFilter(field_name="date", lookup_expr="gte")
     date_to = django_filters.DateFilter(field_name="date", lookup_expr="lte")
 
@@ -149,7 +151,7 @@ def _series_filter(model):
         "to": django_filters.IsoDateTimeFilter(field_name="at", lookup_expr="lte", help_text="ISO 8601, inclusive"),
         "Meta": type("Meta", (), {"model": model, "fields": []}),
     }
-    return type(f"{model.__name__}Filter", (django_filters.FilterSet,), attrs)
+    return type(f"{model.__name__}Filter", (ApiFilterSet,), attrs)
 
 
 class _SeriesViewSet(mixins.ListModelMixin, ScopedViewSet):

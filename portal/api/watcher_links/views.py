@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import django_filters
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins
 
@@ -8,17 +7,19 @@ from mining.models import WatcherLink
 from mining.selectors_api import watcher_link_list_api
 from mining.services.upstream_writes import watcher_link_create
 from portal.api.base import ScopedViewSet
+from portal.api.filters import ApiFilterSet, IdFilter, StrictBooleanFilter
 from portal.api.idempotency import IDEMPOTENCY_KEY_REQUIRED
 from portal.api.watcher_links.serializers import WatcherLinkCreateSerializer, WatcherLinkSerializer
 
 
-class WatcherLinkFilter(django_filters.FilterSet):
-    account_id = django_filters.NumberFilter(field_name="accounts", distinct=False)
-    customer_id = django_filters.NumberFilter(field_name="customer_id")
+class WatcherLinkFilter(ApiFilterSet):
+    account_id = IdFilter(field_name="accounts", distinct=False)
+    customer_id = IdFilter(field_name="customer_id")
+    is_active = StrictBooleanFilter(field_name="is_active")
 
     class Meta:
         model = WatcherLink
-        fields = {"is_active": ["exact"]}
+        fields: list[str] = []
 
 
 class WatcherLinkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
