@@ -131,10 +131,10 @@ class RewardFilter(ApiFilterSet):
 
 
 class RewardViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """Daily FPPS rewards, in satoshis (exact strings), newest first."""
+    """Daily FPPS rewards, in satoshis (exact strings), newest recorded first; narrow with date_from/date_to."""
 
     model = Reward
-    ordering = ("-date", "-id")
+    ordering = ("-id",)  # the primary key's order: a page costs the same at any depth (see docs/BENCHMARKS.md)
     serializer_class = RewardSerializer
     filterset_class = RewardFilter
 
