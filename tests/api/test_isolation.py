@@ -129,3 +129,16 @@ def test_other_tenants_get_404_everywhere_and_nothing_changes(api_world):
     for name, rows in before.items():
         assert after[name] == rows, f"{name} changed"
     assert after["IdempotencyRecord"] == []
+
+
+def test_api_views_never_query_models_directly():
+    """The API's HTTP layer reads through selectors and tenants.access only (like the portal's views)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    offenders = []
+    for path in sorted((root / "portal" / "api").rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), start=1):
+            if re.search(r"\b[A-Z]\w*\.objects\.", line) or re.search(r"_default_manager\.(?!none\(\))", line):
+                offenders.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
+    assert not offenders, "query through tenants.access / selectors instead:\n" + "\n".join(offenders)
