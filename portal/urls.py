@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from portal.views import console, health
+from portal.views import api_tokens, console, health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -14,4 +14,8 @@ urlpatterns = [
     path("", console.home, name="home"),
     path("p/<slug:provider_slug>/", console.provider_home, name="provider_home"),
     path("c/<slug:provider_slug>/<slug:customer_slug>/", console.customer_home, name="customer_home"),
+    # REST API tokens (issue 11)
+    path("p/<slug:provider_slug>/api-tokens/", api_tokens.api_tokens, name="provider_api_tokens"),
+    path("c/<slug:provider_slug>/<slug:customer_slug>/api-tokens/", api_tokens.api_tokens,
+         name="customer_api_tokens"),
 ]

@@ -125,3 +125,16 @@ def test_unauthenticated_is_401_with_the_error_format(api_world):
     response = api_world.client().get("/api/v1/customers/")
     assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")
     assert response.json()["error"]["type"] == "authentication_error"
+
+
+def test_schema_and_docs_are_served_from_our_own_files(client):
+    schema = client.get("/api/schema/?format=json")
+    assert schema.status_code == 200
+    body = schema.json()
+    assert body["openapi"].startswith("3.") and "/api/v1/mining-accounts/" in body["paths"]
+    create = body["paths"]["/api/v1/mining-accounts/"]["post"]
+    assert any(p["name"] == "Idempotency-Key" and p["required"] for p in create["parameters"])
+    assert create["requestBody"]["content"]["application/json"]["examples"]  # with examples
+    docs = client.get("/api/docs/").content.decode()
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
+    assert "cdn" not in docs.lower() and "unpkg" not in docs.lower()
