@@ -46,7 +46,12 @@ def _refused(exc: ValidationFailed, field_map: dict[str, str], default_field: st
 
 
 def _client(scope: Scope, *, retries: bool = True):
-    client = client_for_provider(provider_get(scope=scope))
+    provider = provider_get(scope=scope)
+    if not provider.whitebit_api_key or not provider.has_api_secret:
+        raise ValidationError({"non_field_errors": [
+            "This provider has no WhiteBIT API key and secret yet: an owner or admin sets them in the portal first."
+        ]})
+    client = client_for_provider(provider)
     if not retries:
         client.max_retries = 0
     return client

@@ -198,3 +198,15 @@ def test_customer_token_may_set_its_own_payout_but_not_create_accounts(api, pool
     denied = _post(client, "/api/v1/mining-accounts/", {"name": sandbox_clean.unique_name("no")}, "c-2")
     assert denied.status_code == 403
     scope_for_system(provider_id=pool_provider.provider.pk)  # the provider still exists and is untouched
+
+
+def test_provider_without_pool_credentials_is_told_in_words(world, settings):
+    from tenants.models import Provider
+
+    Provider.objects.filter(pk=world.provider_a.pk).update(whitebit_api_key="", api_secret_ciphertext="")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer " + token_make(world.provider_a, scopes="read,write"))
+    response = _post(client, "/api/v1/mining-accounts/", {"name": "no_creds"}, "k")
+    assert response.status_code == 400
+    assert "no WhiteBIT API key and secret" in response.json()["error"]["message"]
+    assert not MiningAccount.objects.filter(name="no_creds").exists()
