@@ -104,20 +104,25 @@ def seed_to(n: int, world: dict) -> None:
         cursor.execute("ANALYZE")
 
 
-def walk(client, url: str) -> tuple[list[float], list[int], int]:
+def walk(client, url: str, repeats: int) -> tuple[list[float], list[int], int]:
+    """Every page once for its queries, then `repeats` times for its time (the median: the machine is shared)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     times, queries, rows = [], [], 0
     while url:
         with CaptureQueriesContext(connection) as ctx:
-            started = time.perf_counter()
             response = client.get(url)
-            times.append((time.perf_counter() - started) * 1000)
+        queries.append(len(ctx.captured_queries))  # now: the next request's start clears the log
+        samples = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            client.get(url)
+            samples.append((time.perf_counter() - started) * 1000)
+        times.append(statistics.median(samples))
         assert response.status_code == 200, response.content[:300]
         body = response.json()
         rows += len(body["results"])
-        queries.append(len(ctx.captured_queries))
         url = body["next"]
     return times, queries, rows
 
@@ -130,6 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--limit", type=int, default=50)
+    parser.add_argument("--repeats", type=int, default=3, help="timed requests per page (median kept)")
     args = parser.parse_args()
     reset_database()
     setup_django()
@@ -145,7 +151,8 @@ def main() -> None:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     world = {"provider": provider, "customer": customer}
-    print(f"page size {args.limit}; times are server time per page in ms (in process), queries per page")
+    print(f"page size {args.limit}; server time per page in ms (in process, median of {args.repeats}), "
+          "p50/p95 over all pages, queries per page (min–max)")
     print(f"{'endpoint':<34} {'rows':>6} {'pages':>5} {'p50':>6} {'p95':>6} {'first':>6} {'last':>6} {'queries':>8}")
     for size in (int(s) for s in args.sizes.split(",")):
         seed_to(size, world)
@@ -154,7 +161,7 @@ def main() -> None:
                      f"/api/v1/mining-accounts/{world['series_account'].pk}/hashrate/"]
         for endpoint in endpoints:
             client.get(f"{endpoint}?limit={args.limit}")  # warm caches and connections
-            times, queries, rows = walk(client, f"{endpoint}?limit={args.limit}")
+            times, queries, rows = walk(client, f"{endpoint}?limit={args.limit}", args.repeats)
             label = endpoint if "hashrate" not in endpoint else "/api/v1/mining-accounts/{id}/hashrate/"
             print(f"{label:<34} {rows:>6} {len(times):>5} {statistics.median(times):>6.1f} {p95(times):>6.1f} "
                   f"{times[0]:>6.1f} {times[-1]:>6.1f} {min(queries):>3}–{max(queries):<3}")
