@@ -142,3 +142,12 @@ def test_api_views_never_query_models_directly():
             if re.search(r"\b[A-Z]\w*\.objects\.", line) or re.search(r"_default_manager\.(?!none\(\))", line):
                 offenders.append(f"{path.relative_to(root)}:{number}: {line.strip()}")
     assert not offenders, "query through tenants.access / selectors instead:\n" + "\n".join(offenders)
+
+
+def test_a_view_cannot_bypass_the_scope():
+    from portal.api.base import ScopedViewSet
+
+    with pytest.raises(TypeError, match="may not override"):
+        type("Sneaky", (ScopedViewSet,), {"get_queryset": lambda self: Customer.objects.all()})
+    with pytest.raises(TypeError, match="may not override"):
+        type("Sneaky", (ScopedViewSet,), {"initial": lambda self, request, *a, **k: None})
