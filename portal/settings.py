@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_filters",
+    "drf_spectacular",  # REST API (issue 11): OpenAPI schema
+    "drf_spectacular_sidecar",  # REST API (issue 11): Swagger UI / Redoc assets served from our static files
     "django_celery_beat",
     "tenants",
     "mining",
@@ -307,6 +309,36 @@ ACCESS_RECOVERY_CODE_COUNT = 10
 # Links in e-mails are built from this, never from the request's Host header (no reset-link poisoning).
 PORTAL_BASE_URL = env.str("PORTAL_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"] = {"min_length": 12}  # ASVS 2.1.1
+
+# ---------------------------------------------------------------------------------------------- REST API (issue 11)
+# The API's views set their own authentication (bearer token, then session with CSRF), permissions, pagination
+# and filters in portal/api/base.py; these are the project-wide hooks DRF only reads from settings.
+REST_FRAMEWORK.update({
+    "EXCEPTION_HANDLER": "portal.api.exceptions.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.ApiAutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+})
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")  # per token (or signed-in user)
+API_IDEMPOTENCY_STALE_S = env.int("API_IDEMPOTENCY_STALE_S", default=300)  # a `running` key older than this died
+API_PAGE_SIZE = 50
+API_MAX_PAGE_SIZE = 200
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Mining portal API",
+    "DESCRIPTION": (
+        "The hosting-provider portal's REST API. Authenticate with `Authorization: Bearer <token>` "
+        "(tokens from `manage.py api_token_create` or the portal). Calls that write to the pool need an "
+        "`Idempotency-Key` header. See docs/API.md."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"PayoutDestinationEnum": "mining.models.PayoutDestination"},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
 
 # Production refuses to start on anything that would fail open or late (portal/production.py says why).
 if IS_PRODUCTION:

@@ -56,6 +56,18 @@ _CUSTOMER_CAPS: dict[str, frozenset[Capability]] = {
     ),
     CustomerRole.VIEWER: frozenset({Capability.VIEW}),
 }
+# API tokens: a token's scopes are its capabilities, never more than a member of its kind could hold, and never
+# the keys to the house (credentials, staff): those stay with people signed in to the portal.
+_TOKEN_SCOPE_CAPS: dict[str, frozenset[Capability]] = {
+    "read": frozenset({Capability.VIEW}),
+    "write": frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CUSTOMERS, Capability.MANAGE_PAYOUT,
+                        Capability.MANAGE_WATCHER_LINKS}),
+    "billing": frozenset({Capability.MANAGE_BILLING}),
+}
+_TOKEN_KIND_CEILING: dict[str, frozenset[Capability]] = {
+    "staff": frozenset(Capability) - {Capability.MANAGE_CREDENTIALS, Capability.MANAGE_STAFF},
+    "customer": _CUSTOMER_CAPS[CustomerRole.ADMIN] - {Capability.MANAGE_CUSTOMER_USERS},
+}
 
 
 class ScopeKind(enum.StrEnum):
@@ -75,6 +87,7 @@ class Scope:
     user_id: int | None = None
     token_id: int | None = None  # set when the caller is an API token (the token's scopes are its capabilities)
     actor_label: str = ""  # who a system scope acts as, for the audit log (e.g. "task:close_month")
+    token_scopes: tuple[str, ...] = ()  # an API token's scopes (read/write/billing): its capabilities
 
     def __post_init__(self) -> None:
         if not self.provider_id:
@@ -90,6 +103,9 @@ class Scope:
     def capabilities(self) -> frozenset[Capability]:
         if self.kind == ScopeKind.SYSTEM:
             return frozenset(Capability)
+        if self.token_id is not None:
+            granted = frozenset().union(*(_TOKEN_SCOPE_CAPS.get(s, frozenset()) for s in self.token_scopes))
+            return granted & _TOKEN_KIND_CEILING.get(self.kind, frozenset())
         table = _STAFF_CAPS if self.kind == ScopeKind.STAFF else _CUSTOMER_CAPS
         return table.get(self.role, frozenset())
 
@@ -108,7 +124,7 @@ class Scope:
                 raise Http404("No such customer")
             return self
         return Scope(self.kind, self.provider_id, customer_id, self.role, self.user_id, self.token_id,
-                     self.actor_label)
+                     self.actor_label, self.token_scopes)
 
 
 def scope_for_system(*, provider_id: int, customer_id: int | None = None, actor: str = "system") -> Scope:

@@ -272,3 +272,6 @@ class OutboundEmail(models.Model):
 
 # Accounts and access (invitations, session generation, hashed recovery codes) live in their own module.
 from tenants.access_models import AccountSecurity, Invitation, RecoveryCode, RecoveryCodeDevice  # noqa: E402, F401
+
+# REST API tokens and idempotency records live in their own module.
+from tenants.api_models import ApiToken, ApiTokenScope, IdempotencyRecord  # noqa: E402, F401

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from mining.models import (
+    AccountHashrateSample,
+    MiningAccount,
+    PayoutDestination,
+    Reward,
+    Worker,
+    WorkerHashrateSample,
+)
+from portal.api.fields import SatsField, exact_decimal
+
+
+def _payout_choice(**kwargs) -> serializers.ChoiceField:
+    """Blank until the portal or a sync has learnt it."""
+    return serializers.ChoiceField(choices=PayoutDestination.choices, allow_blank=True, read_only=True, **kwargs)
+
+
+class MiningAccountSerializer(serializers.ModelSerializer):
+    pool_fee_percent = exact_decimal(allow_null=True)
+    payout_destination = _payout_choice()
+    upstream_payout_destination = _payout_choice()
+    payout_drift = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = MiningAccount
+        fields = [
+            "id", "name", "label", "customer_id", "is_active", "upstream_created_at", "workers_online",
+            "workers_offline", "workers_low", "pool_fee_percent", "payout_destination", "payout_address",
+            "upstream_payout_destination", "upstream_payout_address", "payout_drift", "sync_status", "sync_error",
+            "last_synced_at", "created_at",
+        ]
+        read_only_fields = fields
+
+
+class MiningAccountCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255, help_text="The account's name on the pool: letters, digits, _.")
+    customer_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    label = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class PayoutDestinationSerializer(serializers.ModelSerializer):
+    account_id = serializers.IntegerField(source="id", read_only=True)
+    destination = _payout_choice(source="payout_destination")
+    address = serializers.CharField(source="payout_address", read_only=True)
+    upstream_destination = _payout_choice(source="upstream_payout_destination")
+    upstream_address = serializers.CharField(source="upstream_payout_address", read_only=True)
+    drift = serializers.BooleanField(source="payout_drift", read_only=True)
+
+    class Meta:
+        model = MiningAccount
+        fields = ["account_id", "destination", "address", "upstream_destination", "upstream_address", "drift",
+                  "payout_drift_detected_at"]
+        read_only_fields = fields
+
+
+class PayoutDestinationSetSerializer(serializers.Serializer):
+    destination = serializers.ChoiceField(choices=PayoutDestination.choices)
+    address = serializers.CharField(max_length=100, required=False, allow_blank=True,
+                                    help_text="A mainnet Bitcoin address; required for external_address.")
+
+
+class WorkerSerializer(serializers.ModelSerializer):
+    current_hashrate_hs = exact_decimal(allow_null=True)
+
+    class Meta:
+        model = Worker
+        fields = ["id", "account_id", "customer_id", "name", "status", "current_hashrate_hs", "first_seen_at",
+                  "last_seen_online_at", "offline_since_at"]
+        read_only_fields = fields
+
+
+class AccountHashrateSerializer(serializers.ModelSerializer):
+    hashrate_hs = exact_decimal()
+    reject_rate = exact_decimal(allow_null=True)
+
+    class Meta:
+        model = AccountHashrateSample
+        fields = ["at", "interval", "hashrate_hs", "reject_rate"]
+        read_only_fields = fields
+
+
+class WorkerHashrateSerializer(serializers.ModelSerializer):
+    hashrate_hs = exact_decimal()
+
+    class Meta:
+        model = WorkerHashrateSample
+        fields = ["at", "interval", "hashrate_hs"]
+        read_only_fields = fields
+
+
+class RewardSerializer(serializers.ModelSerializer):
+    total_reward_sats = SatsField()
+    reward_sats = SatsField(help_text="Net of the pool fee.")
+    fee_sats = SatsField()
+    fpps_rate = exact_decimal(help_text="BTC per PH/s per day.")
+    hashrate_hs = exact_decimal()
+    payout_destination = _payout_choice()
+
+    class Meta:
+        model = Reward
+        fields = ["id", "account_id", "customer_id", "date", "currency", "total_reward_sats", "reward_sats",
+                  "fee_sats", "fpps_rate", "hashrate_hs", "status", "payout_destination", "payout_address",
+                  "payout_tx_hash", "payout_at"]
+        read_only_fields = fields

@@ -1,0 +1,34 @@
+"""/api/v1/… (namespace `api:v1:`), the OpenAPI schema at /api/schema/ and the docs at /api/docs/."""
+
+from __future__ import annotations
+
+from django.http import JsonResponse
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+app_name = "api"
+
+
+@csrf_exempt  # nothing to protect: it changes nothing, and must answer every method the same way
+def api_not_found(request, *args, **kwargs) -> JsonResponse:
+    """Anything under /api/ that matches no route: the API's own 404, in its format, never an HTML page."""
+    return JsonResponse({"error": {"type": "not_found", "code": "not_found", "message": "No such object."}},
+                        status=404)
+
+
+v1 = [
+    path("", include("portal.api.customers.urls")),
+    path("", include("portal.api.mining.urls")),
+    path("", include("portal.api.watcher_links.urls")),
+    path("", include("portal.api.alerts.urls")),
+    path("", include("portal.api.tokens.urls")),
+]
+
+urlpatterns = [
+    path("v1/", include((v1, "v1"))),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(r"^.*$", api_not_found),
+]
