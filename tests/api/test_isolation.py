@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from mining.models import Alert, MiningAccount, Reward, WatcherLink, Worker
 from tenants.models import ApiToken, Customer
 from tests.api.conftest import token_make
+from tests.fixtures.access import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -80,7 +81,7 @@ def test_other_tenants_get_404_everywhere_and_nothing_changes(api_world):
     outsiders = {
         "provider B token": lambda c: c.credentials(HTTP_AUTHORIZATION=f"Bearer {api_world.tokens['b_write']}"),
         "customer A2 token": lambda c: c.credentials(HTTP_AUTHORIZATION=f"Bearer {a2_token}"),
-        "provider B staff session": lambda c: c.force_login(w.bob),
+        "provider B staff session": lambda c: login_verified(c, w.bob),
     }
     before = _snapshot()
     failures, calls = [], 0

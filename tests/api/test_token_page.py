@@ -8,12 +8,13 @@ import pytest
 from rest_framework.test import APIClient
 
 from tenants.models import ApiToken
+from tests.fixtures.access import login_verified
 
 pytestmark = pytest.mark.django_db
 
 
 def test_owner_creates_sees_once_and_revokes(world, client):
-    client.force_login(world.alice)
+    login_verified(client, world.alice)
     url = "/p/alpha/api-tokens/"
     page = client.post(url, {"name": "CRM", "scopes": ["read", "write"], "customer": world.customer_a1.pk,
                              "expires_in_days": "30"})
@@ -31,7 +32,7 @@ def test_owner_creates_sees_once_and_revokes(world, client):
 
 
 def test_bad_input_is_shown_field_by_field_and_creates_nothing(world, client):
-    client.force_login(world.alice)
+    login_verified(client, world.alice)
     page = client.post("/p/alpha/api-tokens/", {"name": "", "scopes": ["root"], "expires_in_days": "0"})
     assert page.status_code == 200 and not ApiToken.objects.exists()
     errors = page.context["form"].errors
@@ -39,9 +40,9 @@ def test_bad_input_is_shown_field_by_field_and_creates_nothing(world, client):
 
 
 def test_only_those_who_may_manage_tokens(world, client):
-    client.force_login(world.dave)  # read-only staff
+    login_verified(client, world.dave)  # read-only staff
     assert client.get("/p/alpha/api-tokens/").status_code == 403
-    client.force_login(world.bob)  # another provider's owner
+    login_verified(client, world.bob)  # another provider's owner
     assert client.get("/p/alpha/api-tokens/").status_code == 404
     client.force_login(world.carol)  # customer admin: her own customer's tokens
     page = client.post("/c/alpha/carol-mining/api-tokens/", {"name": "mine", "scopes": ["read"]})

@@ -17,6 +17,7 @@ from tenants.access import Capability, scope_for_system
 from tenants.models import ApiToken, AuditEntry, Customer
 from tenants.tokens import api_token_revoke, scope_for_token
 from tests.api.conftest import token_make
+from tests.fixtures.access import login_verified
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +113,7 @@ def test_last_use_is_recorded_at_most_once_a_minute(world):
 def test_session_works_with_csrf_enforced(api_world):
     w = api_world.world
     client = APIClient(enforce_csrf_checks=True)
-    client.force_login(w.alice)
+    login_verified(client, w.alice)
     assert client.get("/api/v1/customers/").status_code == 200
     refused = client.post("/api/v1/customers/", {"name": "N", "slug": "n"}, format="json")
     assert refused.status_code == 403 and "CSRF" in refused.json()["error"]["message"]
@@ -121,7 +122,7 @@ def test_session_works_with_csrf_enforced(api_world):
     csrf = client.cookies["csrftoken"].value
     made = client.post("/api/v1/customers/", {"name": "N", "slug": "n"}, format="json", HTTP_X_CSRFTOKEN=csrf)
     assert made.status_code == 201
-    entry = AuditEntry.objects.get(action="customer.create")
+    entry = AuditEntry.objects.get(action="customer.create", object_id=str(made.json()["id"]))
     assert entry.actor_kind == "user" and entry.actor_user_id == w.alice.pk
 
 
@@ -132,7 +133,7 @@ def test_session_user_with_several_workspaces_names_one(api_world):
     w = api_world.world
     services.provider_membership_grant(provider=w.provider_b, user=w.alice, role=StaffRole.READ_ONLY)
     client = APIClient()
-    client.force_login(w.alice)
+    login_verified(client, w.alice)
     assert client.get("/api/v1/customers/").json()["error"]["code"] == "workspace_required"
     ids = [c["id"] for c in client.get("/api/v1/customers/", HTTP_X_PROVIDER="beta").json()["results"]]
     assert ids == [w.customer_b1.pk]
@@ -142,7 +143,7 @@ def test_session_user_with_several_workspaces_names_one(api_world):
 def test_tokens_managed_in_the_portal_shown_once_and_revocable(api_world):
     w = api_world.world
     client = APIClient()
-    client.force_login(w.alice)
+    login_verified(client, w.alice)
     made = client.post("/api/v1/tokens/", {"name": "grafana", "scopes": ["read"], "expires_in_days": 90},
                        format="json")
     assert made.status_code == 201 and made["Cache-Control"] == "no-store"
@@ -160,5 +161,5 @@ def test_tokens_managed_in_the_portal_shown_once_and_revocable(api_world):
     assert _bearer(plaintext).get("/api/v1/alerts/").status_code == 401
     assert [e.action for e in AuditEntry.objects.order_by("id")][-2:] == ["api_token.create", "api_token.revoke"]
     dave = APIClient()
-    dave.force_login(w.dave)  # read-only staff: may not manage credentials
+    login_verified(dave, w.dave)  # read-only staff: may not manage credentials
     assert dave.post("/api/v1/tokens/", {"name": "x", "scopes": ["read"]}, format="json").status_code == 403
