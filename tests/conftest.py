@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -38,8 +39,13 @@ def pytest_configure(config):
         import time_machine
 
         when = dt.datetime.fromisoformat(fake.replace("Z", "+00:00"))
+        # Processes the tests start (Celery workers) shift their clocks by the same offset: tests.fake_clock_run.
+        os.environ["TEST_CLOCK_OFFSET_S"] = str(when.timestamp() - time.time())
         config._fake_clock = time_machine.travel(when, tick=True)
         config._fake_clock.start()
+        import tests.fake_clock_run
+
+        tests.fake_clock_run._applied = True
 
 
 def pytest_report_header(config):

@@ -19,7 +19,6 @@ from kombu import Connection
 from mining.models import MiningAccount, Reward, SyncState, Worker
 from mining.services.sync import mining_account_sync
 from tests.fixtures.mining import pool_provider_make
-from tests.fixtures.sandbox import true_wall_clock
 from tests.mining.test_sync import snapshot, sync_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,7 +52,8 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "portal", "worker", "--pool", "threads", "--concurrency", "4",
+            [sys.executable, "-m", "tests.fake_clock_run", "-m", "celery", "-A", "portal", "worker",
+             "--pool", "threads", "--concurrency", "4",
              "-Q", self.queue, "--without-heartbeat", "--without-mingle", "--without-gossip", "--loglevel", "WARNING"],
             cwd=ROOT, env=self.env, start_new_session=True,
         )
@@ -99,8 +99,8 @@ def queue():
 
 
 def _real_now() -> datetime:
-    """The real wall clock, as the worker processes see it, even when this run fakes its own (`--fake-now`)."""
-    return datetime.fromtimestamp(true_wall_clock(), UTC)
+    """The wall clock the worker processes see: this run's own (faked with it by tests.fake_clock_run)."""
+    return datetime.now(UTC)
 
 
 def _data_clock_follows_the_wall(sandbox) -> datetime:

@@ -5,6 +5,10 @@ Kept free of Django and pytest so a spawned interpreter imports only what it use
 
 from __future__ import annotations
 
+from tests.fake_clock_run import follow_test_clock
+
+follow_test_clock()  # a spawned child lives at the test run's clock, faked or not (once per process)
+
 
 def nonces_from_redis(redis_url: str, prefix: str, api_key: str, count: int) -> list[int]:
     import redis

@@ -39,6 +39,8 @@ def test_serves_until_interrupted():
     proc = subprocess.Popen(
         [
             sys.executable,
+            "-m",
+            "tests.fake_clock_run",  # lives at the test run's clock, faked or not
             "manage.py",
             "run_sandbox",
             *BASE,
