@@ -8,7 +8,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils import timezone
 
+from billing.demo import billing_demo_seed
 from mining.models import AlertKind, AlertRule
 from mining.services.accounts import mining_account_assign, mining_accounts_import
 from mining.upstream import client_for_credentials
@@ -94,6 +96,8 @@ class Command(BaseCommand):
             for i, account in enumerate(unassigned):
                 customer = customers[(assigned_count + i) % len(customers)]
                 mining_account_assign(scope=scope, account_id=account.pk, customer_id=customer.pk)
+            # billing (issue 8): each demo customer's contract, from the start of its data.
+            billing_demo_seed(scope=scope, customers=customers, accounts=accounts, now=timezone.now())
         self.stdout.write(self.style.SUCCESS(
             f"Provider “{provider.name}” ({slug}): {len(customers)} customers, {len(accounts)} mining accounts "
             f"({counts.created} new)."
