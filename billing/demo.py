@@ -2,8 +2,8 @@
 
 * Northwind Mining: a pure revenue share of 25.00%.
 * Bluefin Hash: a fee per machine and power derived from the pool's hashrate, in USD at a recorded BTC price.
-* Cedar Ridge BTC: a revenue share with a minimum monthly charge; from the day hashrate history begins (the pool
-  keeps 30 days of 5-minute points) a second version adds a 95% uptime SLA.
+* Cedar Ridge BTC: a revenue share with a minimum monthly charge; from the day 5-minute hashrate begins (the pool
+  serves 3 days of 5-minute points, and the sync keeps them from then on) a second version adds a 95% uptime SLA.
 
 Idempotent: a customer that already has a contract keeps it; prices already recorded stay.
 """
@@ -39,7 +39,7 @@ def billing_demo_seed(*, scope: Scope, customers: list[Customer], accounts: list
     data_start = min((a.upstream_created_at.date() for a in accounts if a.upstream_created_at),
                      default=now.date())
     created = 0
-    sla_from = max(data_start + timedelta(days=1), now.date() - timedelta(days=29))
+    sla_from = max(data_start + timedelta(days=1), now.date() - timedelta(days=2))
     for customer in customers:
         terms = TERMS.get(customer.slug)
         if not terms or scoped(ContractVersion, scope).filter(customer=customer).exists():

@@ -9,6 +9,7 @@ Files are written beside the target and renamed into place: a failed export leav
 from __future__ import annotations
 
 import csv
+import logging
 import os
 from collections.abc import Iterator
 from datetime import date
@@ -175,6 +176,8 @@ def export_pdf(*, scope: Scope, period: date, directory: Path, provider_name: st
     """One PDF per customer, `<customer-slug>-<YYYY-MM>.pdf`, from the portal's statement template."""
     from weasyprint import HTML
 
+    logging.getLogger("weasyprint").setLevel(max(logging.WARNING, logging.getLogger("weasyprint").level))
+    logging.getLogger("fontTools").setLevel(max(logging.WARNING, logging.getLogger("fontTools").level))
     month_verify(scope=scope, period=period)
     directory.mkdir(parents=True, exist_ok=True)
     written = []

@@ -18,12 +18,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate
 
 from billing import money
 from billing.models import (
@@ -44,8 +45,8 @@ from tenants.models import Customer
 
 PAID_TO_PROVIDER = "provider"
 PAID_TO_CUSTOMER = "customer"
-# kWh from a sum of 5-minute hashrate points (H/s) and an efficiency (J/TH): hs/1e12 × J/TH × 300 s / 3.6e6 J.
-_KWH_PER_HS_J_PER_TH = Fraction(300, 10**12 * 3_600_000)
+# kWh from hashes computed (H/s × s) and an efficiency (J/TH): hashes/1e12 × J/TH / 3.6e6 J per kWh.
+_KWH_PER_TH_J = Fraction(1, 10**12 * 3_600_000)
 
 
 @dataclass
@@ -221,6 +222,25 @@ def _slot_sums(scope: Scope, customer_ids: list[int], period: date, period_end: 
     return out
 
 
+def _coarse_day_sums(scope: Scope, customer_ids: list[int], period: date, period_end: date) -> dict[int, dict]:
+    """Per customer and UTC day, the sums of its hourly and daily points (for days without 5-minute points)."""
+    out: dict[int, dict] = defaultdict(lambda: defaultdict(dict))
+    if not customer_ids:
+        return out
+    qs = (
+        scoped(AccountHashrateSample, scope)
+        .filter(customer_id__in=customer_ids, interval__in=[Interval.H1, Interval.D1], at__gte=day_start_at(period),
+                at__lt=day_start_at(period_end))
+        .annotate(day=TruncDate("at", tzinfo=UTC))
+        .values("customer_id", "interval", "day")
+        .annotate(hs=Sum("hashrate_hs"))
+        .values_list("customer_id", "interval", "day", "hs")
+    )
+    for customer_id, interval, day, hs in qs.iterator(chunk_size=5000):
+        out[customer_id][day][interval] = hs
+    return out
+
+
 def _maintenance_slots(windows: list[MaintenanceWindow], customer_id: int, start_at: datetime,
                        end_at: datetime) -> set[datetime]:
     slots: set[datetime] = set()
@@ -240,7 +260,9 @@ def _maintenance_slots(windows: list[MaintenanceWindow], customer_id: int, start
 class _FeeBuilder:
     """Works out one customer's fee lines in the fee currency, exactly, segment by segment."""
 
-    def __init__(self, period: date, slot_sums: dict, windows: list[MaintenanceWindow], customer_id: int):
+    def __init__(self, period: date, slot_sums: dict, coarse: dict, windows: list[MaintenanceWindow],
+                 customer_id: int):
+        self.coarse = coarse
         self.period = period
         self.dim = days_in_month(period)
         self.slot_sums = slot_sums
@@ -278,17 +300,16 @@ class _FeeBuilder:
             self._add(seg, FeeKind.POWER, f"Contracted {v.power_kw.normalize():f} kW × {hours} h = "
                       f"{money.quantize(kwh, 3)} kWh", kwh, "kWh", v.price_per_kwh, amount)
         elif v.power_mode == PowerMode.HASHRATE and v.efficiency_j_per_th:
-            start_at, end_at = day_start_at(seg.start), day_start_at(seg.end)
-            points = [hs for at, hs in self.slot_sums.items() if start_at <= at < end_at]
-            total_hs = sum((money.exact(hs) for hs in points), Fraction(0))
-            kwh = total_hs * money.exact(v.efficiency_j_per_th) * _KWH_PER_HS_J_PER_TH
+            hashes, used = self._hashes(seg)
+            kwh = hashes * money.exact(v.efficiency_j_per_th) * _KWH_PER_TH_J
             hours = days * 24
-            mean_th = total_hs / (hours * 12) / 10**12 if hours else Fraction(0)
+            mean_th = hashes / (hours * 3600) / 10**12 if hours else Fraction(0)
             amount = kwh * money.exact(v.price_per_kwh)
             hosting += amount
+            sources = ", ".join(f"{n} days from {what} points" for what, n in used.items() if n)
             self._add(seg, FeeKind.POWER, f"Energy from the pool's hashrate: mean {money.quantize(mean_th, 3)} TH/s "
                       f"× {v.efficiency_j_per_th.normalize():f} J/TH × {hours} h = {money.quantize(kwh, 3)} kWh "
-                      f"({len(points)} five-minute points)", kwh, "kWh", v.price_per_kwh, amount)
+                      f"({sources or 'no hashrate'})", kwh, "kWh", v.price_per_kwh, amount)
         if v.minimum_monthly_fee:
             floor = money.exact(v.minimum_monthly_fee) * part
             if hosting < floor:
@@ -298,6 +319,32 @@ class _FeeBuilder:
                 hosting = floor
         if v.sla_uptime_bps:
             self._sla(seg, hosting)
+
+    def _hashes(self, seg: _Segment) -> tuple[Fraction, dict[str, int]]:
+        """Hashes computed over the segment's days, each day from its finest synced series.
+
+        5-minute points where the day has them; where it has none (history from before the portal synced it: the
+        pool serves 3 days of 5-minute points, 7 of hourly, 30 of daily) the hourly, then the daily points.
+        """
+        five: dict[date, Fraction] = defaultdict(Fraction)
+        for at, hs in self.slot_sums.items():
+            five[at.date()] += money.exact(hs)
+        used = {"5-minute": 0, "hourly": 0, "daily": 0}
+        total = Fraction(0)
+        day = seg.start
+        while day < seg.end:
+            coarse = self.coarse.get(day, {})
+            if day in five:
+                total += five[day] * 300
+                used["5-minute"] += 1
+            elif Interval.H1 in coarse:
+                total += money.exact(coarse[Interval.H1]) * 3600
+                used["hourly"] += 1
+            elif Interval.D1 in coarse:
+                total += money.exact(coarse[Interval.D1]) * 86400
+                used["daily"] += 1
+            day += timedelta(days=1)
+        return total, used
 
     def _sla(self, seg: _Segment, hosting: Fraction) -> None:
         v = seg.version
@@ -443,9 +490,12 @@ def statements_compute(*, scope: Scope, period: date, period_end: date | None = 
         seg.version.power_mode == PowerMode.HASHRATE or seg.version.sla_uptime_bps
         for seg in _segments(versions[cid], period, period_end))]
     slot_sums = _slot_sums(scope, measured, period, period_end)
+    coarse = _coarse_day_sums(scope, [cid for cid in measured if any(
+        seg.version.power_mode == PowerMode.HASHRATE for seg in _segments(versions[cid], period, period_end))],
+        period, period_end)
     for customer in customers:
         cid = customer[0]
-        builder = _FeeBuilder(period, slot_sums.get(cid, {}), windows, cid)
+        builder = _FeeBuilder(period, slot_sums.get(cid, {}), coarse.get(cid, {}), windows, cid)
         data = _statement(customer, scope.provider_id, period, period_end, versions[cid], rewards.get(cid, []),
                           adjustments[cid], builder, prices)
         if not data.is_empty:

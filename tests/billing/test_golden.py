@@ -214,3 +214,28 @@ def test_month_to_date_covers_the_completed_days_only(world):
     assert [ln.date.day for ln in data.billed_lines] == [1, 4]
     # Four completed days of 31: 0.00031 × 4/31 = 4,000 sats.
     assert fees(data) == [("machines", "2026-03-01", "2026-03-05", "0.00004000", "BTC", 4_000)]
+
+
+def test_energy_from_hashrate_uses_each_days_finest_series(world):
+    from mining.models import AccountHashrateSample, Interval
+
+    scope = system_scope(world.provider_a)
+    acct = account_make(world.provider_a, world.customer_a1)
+    contract(scope, world.customer_a1, NOV, power_mode="hashrate", efficiency_j_per_th="10",
+             price_per_kwh="0.000001")
+    samples_make(acct, NOV, 1, "100000000000000")  # 1 Nov: 5-minute points, 100 TH/s
+
+    def point(interval, at, hs):
+        AccountHashrateSample.objects.create(provider=world.provider_a, customer=world.customer_a1, account=acct,
+                                             interval=interval, at=at, hashrate_hs=hs)
+
+    day = datetime(2025, 11, 1, tzinfo=UTC)
+    for h in range(24):
+        point(Interval.H1, day + timedelta(hours=h), 900 * 10**12)  # ignored: 1 Nov has 5-minute points
+        point(Interval.H1, day + timedelta(days=1, hours=h), 200 * 10**12)  # 2 Nov: hourly only
+    point(Interval.D1, day + timedelta(days=2), 300 * 10**12)  # 3 Nov: daily only
+    data = statement(scope, world.customer_a1, NOV)
+    # Hashes: 8.64e18 + 1.728e19 + 2.592e19 = 5.184e19 = 5.184e7 TH × 10 J = 5.184e8 J = 144 kWh.
+    assert fees(data) == [("power", "2025-11-01", "2025-12-01", "0.00014400", "BTC", 14_400)]
+    assert "144.000 kWh (1 days from 5-minute points, 1 days from hourly points, 1 days from daily points)" in \
+        data.fees[0].description
