@@ -10,6 +10,7 @@ Arithmetic is done on `Fraction`s (exact rationals): a revenue share of 2,500 bp
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
@@ -22,6 +23,7 @@ __all__ = [
     "SATS_PER_BTC",
     "allocate",
     "allocate_rounded",
+    "allocate_scaled",
     "btc_str",
     "btc_to_sats",
     "exact",
@@ -77,20 +79,26 @@ def allocate(total: int, shares: Sequence[Fraction]) -> list[int]:
     its exact share. Deterministic: the same input always gives the same parts. Works for negative shares
     (adjustments) because floor and the fractional part are taken on the rationals.
     """
+    exacts = [exact(s) for s in shares]
+    denominator = math.lcm(*(q.denominator for q in exacts)) if exacts else 1
+    return allocate_scaled(total, [q.numerator * (denominator // q.denominator) for q in exacts], denominator)
+
+
+def allocate_scaled(total: int, numerators: Sequence[int], denominator: int) -> list[int]:
+    """`allocate` for shares numerators[i] / denominator, in integers only (the fast path for revenue shares)."""
     floors = []
-    fracs = []
-    for share in shares:
-        q = exact(share)
-        f = q.numerator // q.denominator
+    remainders = []
+    for n in numerators:
+        f, r = divmod(n, denominator)  # floor division: r is in [0, denominator) for negatives too
         floors.append(f)
-        fracs.append(q - f)
+        remainders.append(r)
     missing = total - sum(floors)
-    positive = sum(1 for f in fracs if f)
-    if missing < 0 or missing > positive:
-        raise AllocationError(f"cannot spread {total} over shares summing to {sum(shares, Fraction(0))}")
-    order = sorted(range(len(fracs)), key=lambda i: (-fracs[i], i))
-    for i in order[:missing]:
-        floors[i] += 1
+    if missing < 0 or missing > sum(1 for r in remainders if r):
+        raise AllocationError(f"cannot spread {total} over shares summing to {Fraction(sum(numerators), denominator)}")
+    if missing:
+        order = sorted(range(len(remainders)), key=lambda i: (-remainders[i], i))
+        for i in order[:missing]:
+            floors[i] += 1
     return floors
 
 
@@ -105,7 +113,9 @@ def provider_shares(nets_sats: Sequence[int], bps: Sequence[int]) -> tuple[int, 
 
     The customer's share of a line is its net minus this, so the two always add up to the net exactly.
     """
-    return allocate_rounded([Fraction(n * b, BPS) for n, b in zip(nets_sats, bps, strict=True)])
+    numerators = [n * b for n, b in zip(nets_sats, bps, strict=True)]
+    total = round_sats(Fraction(sum(numerators), BPS))
+    return total, allocate_scaled(total, numerators, BPS)
 
 
 def fiat_to_sats_exact(amount: Fraction | Decimal, btc_price: Decimal) -> Fraction:

@@ -42,8 +42,13 @@ def _canon(value: Any) -> Any:
     return value
 
 
+_PLAIN = (int, str, bool, type(None))
+
+
 def _row_bytes(values: Iterable[Any]) -> bytes:
-    return json.dumps([_canon(v) for v in values], separators=(",", ":"), sort_keys=True).encode() + b"\n"
+    """A row as one line of JSON; dicts (the header's sla and rates) with sorted keys."""
+    return json.dumps([v if type(v) in _PLAIN else _canon(v) for v in values], separators=(",", ":"),
+                      sort_keys=True).encode() + b"\n"
 
 
 class StatementHasher:

@@ -8,12 +8,13 @@ The work is chunked (500 customers: a handful of queries and bulk inserts each) 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from psycopg.types.json import Jsonb
 
 from billing.models import BillingMonth, Statement, StatementFee, StatementLine
 from billing.periods import month_end
@@ -41,26 +42,55 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
 
 
 def _persist(month: BillingMonth, datas: list[StatementData], now: datetime) -> None:
-    statements = []
     for data in datas:
         data.content_hash = statement_hash(data)
-        statements.append(Statement(
-            provider_id=data.provider_id, billing_month=month, content_hash=data.content_hash, closed_at=now,
-            **{f: getattr(data, f) for f in HEADER_FIELDS}))
+    if connection.vendor == "postgresql":
+        _persist_copy(month, datas, now)
+    else:
+        _persist_orm(month, datas, now)
+
+
+def _persist_orm(month: BillingMonth, datas: list[StatementData], now: datetime) -> None:
+    """The portable path (the embedded SQLite demo): bulk inserts in batches."""
+    statements = [Statement(provider_id=d.provider_id, billing_month=month, content_hash=d.content_hash,
+                            closed_at=now, **{f: getattr(d, f) for f in HEADER_FIELDS}) for d in datas]
     Statement.objects.bulk_create(statements, batch_size=BATCH)
     lines, fees = [], []
     for data, statement in zip(datas, statements, strict=True):
-        for line in data.lines:
-            lines.append(StatementLine(provider_id=data.provider_id, customer_id=data.customer_id,
-                                       statement_id=statement.pk, **{f: getattr(line, f) for f in LINE_FIELDS}))
-        for fee in data.fees:
-            fees.append(StatementFee(provider_id=data.provider_id, customer_id=data.customer_id,
-                                     statement_id=statement.pk, **{f: getattr(fee, f) for f in FEE_FIELDS}))
-        if len(lines) >= BATCH:
-            StatementLine.objects.bulk_create(lines, batch_size=BATCH)
-            lines = []
+        owner = {"provider_id": data.provider_id, "customer_id": data.customer_id, "statement_id": statement.pk}
+        lines += [StatementLine(**owner, **{f: getattr(ln, f) for f in LINE_FIELDS}) for ln in data.lines]
+        fees += [StatementFee(**owner, **{f: getattr(fee, f) for f in FEE_FIELDS}) for fee in data.fees]
     StatementLine.objects.bulk_create(lines, batch_size=BATCH)
     StatementFee.objects.bulk_create(fees, batch_size=BATCH)
+
+
+def _copy(model: type, columns: list[str], rows: Iterable[tuple]) -> None:
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {connection.ops.quote_name(model._meta.db_table)} ({names}) FROM STDIN") as cp:
+            for row in rows:
+                cp.write_row(row)
+
+
+def _persist_copy(month: BillingMonth, datas: list[StatementData], now: datetime) -> None:
+    """PostgreSQL: ids drawn from the table's sequence, rows streamed with COPY (a 10,000-customer close writes
+    300,000 lines; building a model instance per line would cost more than the whole calculation)."""
+    if not datas:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [Statement._meta.db_table, len(datas)])
+        ids = [r[0] for r in cursor.fetchall()]
+    header = [f for f in HEADER_FIELDS if f not in ("sla", "rates")]
+    _copy(Statement, ["id", "provider_id", "billing_month_id", "content_hash", "closed_at", *header, "sla", "rates"],
+          ((pk, d.provider_id, month.pk, d.content_hash, now, *(getattr(d, f) for f in header),
+            Jsonb(d.sla), Jsonb(d.rates)) for pk, d in zip(ids, datas, strict=True)))
+    _copy(StatementLine, ["provider_id", "customer_id", "statement_id", *LINE_FIELDS],
+          ((d.provider_id, d.customer_id, pk, *(getattr(ln, f) for f in LINE_FIELDS))
+           for pk, d in zip(ids, datas, strict=True) for ln in d.lines))
+    _copy(StatementFee, ["provider_id", "customer_id", "statement_id", *FEE_FIELDS],
+          ((d.provider_id, d.customer_id, pk, *(getattr(fee, f) for f in FEE_FIELDS))
+           for pk, d in zip(ids, datas, strict=True) for fee in d.fees))
 
 
 def billing_month_close(*, scope: Scope, period: date, now: datetime) -> CloseResult:
