@@ -105,10 +105,6 @@ def detail_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
                "hashrate_hs": f"{r[14].normalize():f}" if r[14] is not None else ""}
 
 
-def _as_text(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: btc_str(v) if k in BTC_COLUMNS else v for k, v in row.items()}
-
-
 def _atomic_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.partial")
 
@@ -119,11 +115,13 @@ def export_csv(*, scope: Scope, period: date, path: Path, detail: bool = False) 
     rows = detail_rows(scope=scope, period=period) if detail else summary_rows(scope=scope, period=period)
     count = 0
     try:
+        columns = DETAIL_COLUMNS if detail else SUMMARY_COLUMNS
+        btc = [c in BTC_COLUMNS for c in columns]
         with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=DETAIL_COLUMNS if detail else SUMMARY_COLUMNS)
-            writer.writeheader()
+            writer = csv.writer(fh)
+            writer.writerow(columns)
             for row in rows:
-                writer.writerow(_as_text(row))
+                writer.writerow([btc_str(row[c]) if is_btc else row[c] for c, is_btc in zip(columns, btc, strict=True)])
                 count += 1
         os.replace(tmp, path)
     finally:

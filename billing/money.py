@@ -127,8 +127,14 @@ def fiat_to_sats_exact(amount: Fraction | Decimal, btc_price: Decimal) -> Fracti
 
 
 def btc_str(sats: int) -> str:
-    """A satoshi integer as a BTC decimal string with exactly 8 places ("-0.00012345"): exports and pages."""
-    return f"{sats_to_btc(int(sats)):.8f}"
+    """A satoshi integer as a BTC decimal string with exactly 8 places ("-0.00012345"): exports and pages.
+
+    Integer division only (exports call it millions of times); equal to `sats_to_btc` formatted with 8 places.
+    """
+    if isinstance(sats, bool) or not isinstance(sats, int):
+        raise TypeError(f"expected int satoshis, got {type(sats).__name__}")
+    whole, frac = divmod(abs(sats), SATS_PER_BTC)
+    return f"{'-' if sats < 0 else ''}{whole}.{frac:08d}"
 
 
 def fiat_str(amount: Fraction | Decimal | int, places: int = 2) -> str:

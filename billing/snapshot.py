@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from billing.models import Statement, StatementFee, StatementLine
@@ -43,6 +44,9 @@ def _canon(value: Any) -> Any:
 
 
 _PLAIN = (int, str, bool, type(None))
+_LINE_ATTRS, _LINE_ITEMS = attrgetter(*LINE_FIELDS), itemgetter(*LINE_FIELDS)
+_FEE_ATTRS, _FEE_ITEMS = attrgetter(*FEE_FIELDS), itemgetter(*FEE_FIELDS)
+_HEADER_ATTRS = attrgetter(*HEADER_FIELDS)
 
 
 def _row_bytes(values: Iterable[Any]) -> bytes:
@@ -52,24 +56,20 @@ def _row_bytes(values: Iterable[Any]) -> bytes:
 
 
 class StatementHasher:
-    """Feed a header, then lines in position order, then fees in position order."""
+    """Feed a header, then lines in position order, then fees in position order (objects or `.values()` dicts)."""
 
     def __init__(self, header: Any):
         self._h = hashlib.sha256(b"statement-v1\n")
-        self._h.update(_row_bytes(_get(header, f) for f in HEADER_FIELDS))
+        self._h.update(_row_bytes(_HEADER_ATTRS(header)))
 
     def line(self, line: Any) -> None:
-        self._h.update(b"L" + _row_bytes(_get(line, f) for f in LINE_FIELDS))
+        self._h.update(b"L" + _row_bytes(_LINE_ITEMS(line) if isinstance(line, dict) else _LINE_ATTRS(line)))
 
     def fee(self, fee: Any) -> None:
-        self._h.update(b"F" + _row_bytes(_get(fee, f) for f in FEE_FIELDS))
+        self._h.update(b"F" + _row_bytes(_FEE_ITEMS(fee) if isinstance(fee, dict) else _FEE_ATTRS(fee)))
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()
-
-
-def _get(obj: Any, name: str) -> Any:
-    return obj[name] if isinstance(obj, dict) else getattr(obj, name)
 
 
 def statement_hash(data: StatementData) -> str:

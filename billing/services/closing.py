@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from operator import attrgetter
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -85,8 +86,9 @@ def _persist_copy(month: BillingMonth, datas: list[StatementData], now: datetime
     _copy(Statement, ["id", "provider_id", "billing_month_id", "content_hash", "closed_at", *header, "sla", "rates"],
           ((pk, d.provider_id, month.pk, d.content_hash, now, *(getattr(d, f) for f in header),
             Jsonb(d.sla), Jsonb(d.rates)) for pk, d in zip(ids, datas, strict=True)))
+    line_values = attrgetter(*LINE_FIELDS)
     _copy(StatementLine, ["provider_id", "customer_id", "statement_id", *LINE_FIELDS],
-          ((d.provider_id, d.customer_id, pk, *(getattr(ln, f) for f in LINE_FIELDS))
+          ((d.provider_id, d.customer_id, pk, *line_values(ln))
            for pk, d in zip(ids, datas, strict=True) for ln in d.lines))
     _copy(StatementFee, ["provider_id", "customer_id", "statement_id", *FEE_FIELDS],
           ((d.provider_id, d.customer_id, pk, *(getattr(fee, f) for f in FEE_FIELDS))

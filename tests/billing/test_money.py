@@ -62,3 +62,10 @@ def test_btc_strings_have_exactly_eight_places_and_refuse_floats():
     assert money.fiat_to_sats_exact(Decimal("300"), Decimal("60000")) == 500_000
     with pytest.raises(TypeError):
         money.exact(0.1)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.integers(min_value=-(10**17), max_value=10**17))
+def test_btc_string_is_the_exact_conversion(sats):
+    assert money.btc_str(sats) == f"{money.sats_to_btc(sats):.8f}"
+    assert money.btc_to_sats(Decimal(money.btc_str(sats))) == sats
