@@ -53,21 +53,26 @@ def _statements(scope: Scope, period: date):
     return scoped(Statement, scope).filter(period=period)
 
 
-def month_verify(*, scope: Scope, period: date) -> int:
-    """Recompute every closed statement's hash from its stored rows (streamed); raise on the first mismatch."""
+def _verified_lines(scope: Scope, period: date) -> Iterator[tuple[Statement, dict[str, Any]]]:
+    """Every stored line of the month's statements, in customer order, each statement's hash checked at its end.
+
+    One streamed pass (statements, lines and fees in the same order, merged by statement): the detail export
+    writes while it verifies, and its temporary file is dropped if any statement fails.
+    """
     if not billing_month_is_closed(scope=scope, period=period):
         raise ExportRefused({"period": f"{period:%Y-%m} is not closed yet; run close_month {period:%Y-%m} first."})
-    statements = _statements(scope, period).order_by("pk").iterator(chunk_size=2000)
-    lines = (StatementLine.objects.filter(statement__in=_statements(scope, period)).order_by("statement_id", "position")
+    order = ("statement__customer_name", "statement_id", "position")
+    statements = _statements(scope, period).order_by("customer_name", "pk").iterator(chunk_size=2000)
+    lines = (StatementLine.objects.filter(statement__in=_statements(scope, period)).order_by(*order)
              .values("statement_id", *LINE_FIELDS).iterator(chunk_size=5000))
-    fees = (StatementFee.objects.filter(statement__in=_statements(scope, period)).order_by("statement_id", "position")
+    fees = (StatementFee.objects.filter(statement__in=_statements(scope, period)).order_by(*order)
             .values("statement_id", *FEE_FIELDS).iterator(chunk_size=5000))
     line, fee = next(lines, None), next(fees, None)
-    count = 0
     for statement in statements:
         hasher = StatementHasher(statement)
         while line is not None and line["statement_id"] == statement.pk:
             hasher.line(line)
+            yield statement, line
             line = next(lines, None)
         while fee is not None and fee["statement_id"] == statement.pk:
             hasher.fee(fee)
@@ -76,8 +81,13 @@ def month_verify(*, scope: Scope, period: date) -> int:
             raise ExportRefused({"statement": (
                 f"The closed statement of {statement.customer_name} for {period:%Y-%m} no longer matches the content "
                 f"hash recorded at close: its stored rows were changed outside the portal. Nothing was exported.")})
-        count += 1
-    return count
+
+
+def month_verify(*, scope: Scope, period: date) -> int:
+    """Recompute every closed statement's hash from its stored rows (streamed); raise on the first mismatch."""
+    for _ in _verified_lines(scope, period):
+        pass
+    return _statements(scope, period).count()
 
 
 def summary_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
@@ -90,19 +100,19 @@ def summary_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
 
 
 def detail_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
-    """Every reward line billed in the month (late rewards of earlier months included, marked by `kind`)."""
-    qs = (StatementLine.objects.filter(statement__in=_statements(scope, period),
-                                       kind__in=[LineKind.REWARD, LineKind.LATE_REWARD])
-          .order_by("statement__customer_name", "statement_id", "position")
-          .values_list("statement__customer_name", "account_name", "date", "kind", "gross_sats", "pool_fee_sats",
-                       "net_sats", "revenue_share_bps", "provider_share_sats", "customer_share_sats", "paid_to",
-                       "payout_address", "tx_hash", "fpps_rate", "hashrate_hs"))
-    for r in qs.iterator(chunk_size=5000):
-        yield {"customer": r[0], "account": r[1], "date": r[2].isoformat(), "kind": r[3], "gross_reward_btc": r[4],
-               "pool_fee_btc": r[5], "net_reward_btc": r[6], "revenue_share_bps": r[7], "provider_share_btc": r[8],
-               "customer_share_btc": r[9], "paid_to": r[10], "payout_address": r[11], "tx_hash": r[12],
-               "fpps_rate": f"{r[13].normalize():f}" if r[13] is not None else "",
-               "hashrate_hs": f"{r[14].normalize():f}" if r[14] is not None else ""}
+    """Every reward line billed in the month (late rewards of earlier months included, marked by `kind`), verified
+    as it streams."""
+    billed = (LineKind.REWARD, LineKind.LATE_REWARD)
+    for statement, r in _verified_lines(scope, period):
+        if r["kind"] not in billed:
+            continue
+        yield {"customer": statement.customer_name, "account": r["account_name"], "date": r["date"].isoformat(),
+               "kind": r["kind"], "gross_reward_btc": r["gross_sats"], "pool_fee_btc": r["pool_fee_sats"],
+               "net_reward_btc": r["net_sats"], "revenue_share_bps": r["revenue_share_bps"],
+               "provider_share_btc": r["provider_share_sats"], "customer_share_btc": r["customer_share_sats"],
+               "paid_to": r["paid_to"], "payout_address": r["payout_address"], "tx_hash": r["tx_hash"],
+               "fpps_rate": f"{r['fpps_rate'].normalize():f}" if r["fpps_rate"] is not None else "",
+               "hashrate_hs": f"{r['hashrate_hs'].normalize():f}" if r["hashrate_hs"] is not None else ""}
 
 
 def _atomic_path(path: Path) -> Path:
@@ -110,7 +120,8 @@ def _atomic_path(path: Path) -> Path:
 
 
 def export_csv(*, scope: Scope, period: date, path: Path, detail: bool = False) -> int:
-    month_verify(scope=scope, period=period)
+    if not detail:  # the detail verifies as it streams
+        month_verify(scope=scope, period=period)
     tmp = _atomic_path(path)
     rows = detail_rows(scope=scope, period=period) if detail else summary_rows(scope=scope, period=period)
     count = 0
@@ -134,7 +145,7 @@ def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False)
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
-    month_verify(scope=scope, period=period)
+    month_verify(scope=scope, period=period)  # (the Detail sheet verifies again as it streams)
     wb = Workbook(write_only=True)
     count = 0
     sheets = [("Summary", SUMMARY_COLUMNS, summary_rows(scope=scope, period=period))]

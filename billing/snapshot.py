@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter, itemgetter
@@ -40,19 +39,27 @@ def _canon(value: Any) -> Any:
         return f"{value.normalize():f}"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str) and type(value) is not str:  # a choices enum member: its value
+        return str.__str__(value)
     return value
 
 
-_PLAIN = (int, str, bool, type(None))
 _LINE_ATTRS, _LINE_ITEMS = attrgetter(*LINE_FIELDS), itemgetter(*LINE_FIELDS)
 _FEE_ATTRS, _FEE_ITEMS = attrgetter(*FEE_FIELDS), itemgetter(*FEE_FIELDS)
 _HEADER_ATTRS = attrgetter(*HEADER_FIELDS)
+# Positions of the Decimal and date fields, the only ones whose spelling differs between a computed statement and
+# one read back (Decimal('1.5') vs Decimal('1.50000000')); everything else is an int, a str or None.
+# `kind` too: computed lines carry the choices enum, stored ones the plain string.
+_LINE_CANON = [i for i, f in enumerate(LINE_FIELDS) if f in ("kind", "date", "fpps_rate", "hashrate_hs")]
+_FEE_CANON = [i for i, f in enumerate(FEE_FIELDS) if f in ("kind", "start", "end", "quantity", "unit_price", "amount")]
 
 
-def _row_bytes(values: Iterable[Any]) -> bytes:
-    """A row as one line of JSON; dicts (the header's sla and rates) with sorted keys."""
-    return json.dumps([v if type(v) in _PLAIN else _canon(v) for v in values], separators=(",", ":"),
-                      sort_keys=True).encode() + b"\n"
+def _row_bytes(values: tuple, canon: list[int]) -> bytes:
+    """A line or fee as the repr of a tuple of ints, strs and None (cheap: a close hashes 300,000 lines)."""
+    row = list(values)
+    for i in canon:
+        row[i] = _canon(row[i])
+    return repr(tuple(row)).encode() + b"\n"
 
 
 class StatementHasher:
@@ -60,13 +67,15 @@ class StatementHasher:
 
     def __init__(self, header: Any):
         self._h = hashlib.sha256(b"statement-v1\n")
-        self._h.update(_row_bytes(_HEADER_ATTRS(header)))
+        header_values = [_canon(v) for v in _HEADER_ATTRS(header)]
+        self._h.update(json.dumps(header_values, separators=(",", ":"), sort_keys=True).encode() + b"\n")
 
     def line(self, line: Any) -> None:
-        self._h.update(b"L" + _row_bytes(_LINE_ITEMS(line) if isinstance(line, dict) else _LINE_ATTRS(line)))
+        self._h.update(b"L" + _row_bytes(_LINE_ITEMS(line) if isinstance(line, dict) else _LINE_ATTRS(line),
+                                         _LINE_CANON))
 
     def fee(self, fee: Any) -> None:
-        self._h.update(b"F" + _row_bytes(_FEE_ITEMS(fee) if isinstance(fee, dict) else _FEE_ATTRS(fee)))
+        self._h.update(b"F" + _row_bytes(_FEE_ITEMS(fee) if isinstance(fee, dict) else _FEE_ATTRS(fee), _FEE_CANON))
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()

@@ -49,7 +49,7 @@ PAID_TO_CUSTOMER = "customer"
 _KWH_PER_TH_J = Fraction(1, 10**12 * 3_600_000)
 
 
-@dataclass
+@dataclass(slots=True)
 class Line:
     """A reward (or adjustment) line; field names are StatementLine's, so a closed one loads into the same shape."""
 
