@@ -128,3 +128,29 @@ def test_closed_months_do_not_change(world):
     assert version.revenue_share_bps == 1000
     # A new version from the next open month is fine.
     contract(scope, world.customer_a1, date(2025, 11, 1), revenue_share_bps=2000)
+
+
+def test_every_billing_write_is_audited_with_its_actor(world):
+    from datetime import UTC, datetime
+
+    from billing.services.contracts import maintenance_window_create
+
+    alice = world.scope(world.alice, world.provider_a)
+    version = contract(alice, world.customer_a1, NOV, revenue_share_bps=1000)
+    contract(alice, world.customer_a1, date(2025, 11, 15), revenue_share_bps=2000)
+    contract_version_update(scope=alice, version_id=version.pk, terms=ContractTerms(revenue_share_bps=1500))
+    btc_price_record(scope=alice, currency="usd", period=NOV, price="91000.5", as_of=NOV, source="WhiteBIT", now=NOW)
+    maintenance_window_create(scope=alice, starts_at=datetime(2025, 11, 3, tzinfo=UTC),
+                              ends_at=datetime(2025, 11, 3, 2, tzinfo=UTC), reason="PDU swap", now=NOW)
+    adjustment_create(scope=alice, customer_id=world.customer_a1.pk, period=NOV, amount_sats=-500, memo="Fan",
+                      now=NOW)
+    entries = list(AuditEntry.objects.order_by("id").values_list("action", "actor_label"))
+    assert entries == [
+        ("contract.create", "alice@alpha.example"), ("contract.version_end", "alice@alpha.example"),
+        ("contract.version_create", "alice@alpha.example"), ("contract.version_update", "alice@alpha.example"),
+        ("btc_price.record", "alice@alpha.example"), ("maintenance_window.create", "alice@alpha.example"),
+        ("adjustment.create", "alice@alpha.example"),
+    ]
+    update = AuditEntry.objects.get(action="contract.version_update")
+    assert update.changes["revenue_share_bps"] == [1000, 1500]
+    assert AuditEntry.objects.get(action="btc_price.record").changes["price"] == [None, "91000.5"]
