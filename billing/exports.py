@@ -53,29 +53,33 @@ def _statements(scope: Scope, period: date):
     return scoped(Statement, scope).filter(period=period)
 
 
-def _verified_lines(scope: Scope, period: date) -> Iterator[tuple[Statement, dict[str, Any]]]:
-    """Every stored line of the month's statements, in customer order, each statement's hash checked at its end.
+_LINE = {name: i + 1 for i, name in enumerate(LINE_FIELDS)}  # positions in the streamed line tuples
 
-    One streamed pass (statements, lines and fees in the same order, merged by statement): the detail export
-    writes while it verifies, and its temporary file is dropped if any statement fails.
+
+def _verified_lines(scope: Scope, period: date) -> Iterator[tuple[Statement, tuple]]:
+    """Every stored line of the month's statements, each statement's hash checked at its end.
+
+    One streamed pass over statements, lines and fees in statement id order (a close writes statements in
+    customer-name order, so this is also the bookkeeper's order), merged by statement: the detail export writes
+    while it verifies, and its temporary file is dropped if any statement fails. Lines come as tuples
+    (statement_id, *LINE_FIELDS).
     """
     if not billing_month_is_closed(scope=scope, period=period):
         raise ExportRefused({"period": f"{period:%Y-%m} is not closed yet; run close_month {period:%Y-%m} first."})
-    order = ("statement__customer_name", "statement_id", "position")
-    statements = _statements(scope, period).order_by("customer_name", "pk").iterator(chunk_size=2000)
-    lines = (StatementLine.objects.filter(statement__in=_statements(scope, period)).order_by(*order)
-             .values("statement_id", *LINE_FIELDS).iterator(chunk_size=5000))
-    fees = (StatementFee.objects.filter(statement__in=_statements(scope, period)).order_by(*order)
-            .values("statement_id", *FEE_FIELDS).iterator(chunk_size=5000))
+    statements = _statements(scope, period).order_by("pk").iterator(chunk_size=2000)
+    lines = (StatementLine.objects.filter(statement__in=_statements(scope, period))
+             .order_by("statement_id", "position").values_list("statement_id", *LINE_FIELDS).iterator(chunk_size=5000))
+    fees = (StatementFee.objects.filter(statement__in=_statements(scope, period))
+            .order_by("statement_id", "position").values_list("statement_id", *FEE_FIELDS).iterator(chunk_size=5000))
     line, fee = next(lines, None), next(fees, None)
     for statement in statements:
         hasher = StatementHasher(statement)
-        while line is not None and line["statement_id"] == statement.pk:
-            hasher.line(line)
+        while line is not None and line[0] == statement.pk:
+            hasher.line_values(line[1:])
             yield statement, line
             line = next(lines, None)
-        while fee is not None and fee["statement_id"] == statement.pk:
-            hasher.fee(fee)
+        while fee is not None and fee[0] == statement.pk:
+            hasher.fee_values(fee[1:])
             fee = next(fees, None)
         if hasher.hexdigest() != statement.content_hash:
             raise ExportRefused({"statement": (
@@ -91,7 +95,7 @@ def month_verify(*, scope: Scope, period: date) -> int:
 
 
 def summary_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
-    for s in _statements(scope, period).order_by("customer_name", "pk").iterator(chunk_size=2000):
+    for s in _statements(scope, period).order_by("pk").iterator(chunk_size=2000):
         row: dict[str, Any] = {"customer": s.customer_name, "period": f"{s.period:%Y-%m}",
                                "content_hash": s.content_hash}
         for column, attr in _SUMMARY_SATS:
@@ -103,16 +107,19 @@ def detail_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
     """Every reward line billed in the month (late rewards of earlier months included, marked by `kind`), verified
     as it streams."""
     billed = (LineKind.REWARD, LineKind.LATE_REWARD)
+    c = _LINE
     for statement, r in _verified_lines(scope, period):
-        if r["kind"] not in billed:
+        if r[c["kind"]] not in billed:
             continue
-        yield {"customer": statement.customer_name, "account": r["account_name"], "date": r["date"].isoformat(),
-               "kind": r["kind"], "gross_reward_btc": r["gross_sats"], "pool_fee_btc": r["pool_fee_sats"],
-               "net_reward_btc": r["net_sats"], "revenue_share_bps": r["revenue_share_bps"],
-               "provider_share_btc": r["provider_share_sats"], "customer_share_btc": r["customer_share_sats"],
-               "paid_to": r["paid_to"], "payout_address": r["payout_address"], "tx_hash": r["tx_hash"],
-               "fpps_rate": f"{r['fpps_rate'].normalize():f}" if r["fpps_rate"] is not None else "",
-               "hashrate_hs": f"{r['hashrate_hs'].normalize():f}" if r["hashrate_hs"] is not None else ""}
+        fpps, hs = r[c["fpps_rate"]], r[c["hashrate_hs"]]
+        yield {"customer": statement.customer_name, "account": r[c["account_name"]],
+               "date": r[c["date"]].isoformat(), "kind": r[c["kind"]], "gross_reward_btc": r[c["gross_sats"]],
+               "pool_fee_btc": r[c["pool_fee_sats"]], "net_reward_btc": r[c["net_sats"]],
+               "revenue_share_bps": r[c["revenue_share_bps"]], "provider_share_btc": r[c["provider_share_sats"]],
+               "customer_share_btc": r[c["customer_share_sats"]], "paid_to": r[c["paid_to"]],
+               "payout_address": r[c["payout_address"]], "tx_hash": r[c["tx_hash"]],
+               "fpps_rate": f"{fpps.normalize():f}" if fpps is not None else "",
+               "hashrate_hs": f"{hs.normalize():f}" if hs is not None else ""}
 
 
 def _atomic_path(path: Path) -> Path:

@@ -74,8 +74,15 @@ class StatementHasher:
         self._h.update(b"L" + _row_bytes(_LINE_ITEMS(line) if isinstance(line, dict) else _LINE_ATTRS(line),
                                          _LINE_CANON))
 
+    def line_values(self, values: tuple) -> None:
+        """A line as a tuple in LINE_FIELDS order (the export's streamed rows)."""
+        self._h.update(b"L" + _row_bytes(values, _LINE_CANON))
+
     def fee(self, fee: Any) -> None:
         self._h.update(b"F" + _row_bytes(_FEE_ITEMS(fee) if isinstance(fee, dict) else _FEE_ATTRS(fee), _FEE_CANON))
+
+    def fee_values(self, values: tuple) -> None:
+        self._h.update(b"F" + _row_bytes(values, _FEE_CANON))
 
     def hexdigest(self) -> str:
         return self._h.hexdigest()

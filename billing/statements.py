@@ -463,14 +463,14 @@ def _totals(data: StatementData) -> None:
 
 def statements_compute(*, scope: Scope, period: date, period_end: date | None = None,
                        customer_ids: Iterable[int]) -> Iterator[StatementData]:
-    """The statements of `customer_ids` for [period, period_end) (default: the whole month), in customer order.
+    """The statements of `customer_ids` for [period, period_end) (default: the whole month), in name order.
 
     `period_end` earlier than the month's end gives a month-to-date statement over the completed UTC days.
     Customers with nothing to bill (no contract, no rewards, no adjustments) yield nothing.
     """
     period_end = period_end or month_end(period)
     ids = sorted(set(customer_ids))
-    customers = list(scoped(Customer, scope).filter(pk__in=ids).order_by("pk").values_list("pk", "name"))
+    customers = list(scoped(Customer, scope).filter(pk__in=ids).order_by("name", "pk").values_list("pk", "name"))
     ids = [c[0] for c in customers]
     # Prices and provider-wide maintenance windows belong to the provider; a customer may see those its bill uses.
     provider_scope = scope if scope.customer_id is None else scope_for_system(

@@ -111,7 +111,8 @@ def billing_month_close(*, scope: Scope, period: date, now: datetime) -> CloseRe
         if month.closed_at is not None:
             total = sum(scoped(Statement, scope).filter(period=period).values_list("customer_net_sats", flat=True))
             return CloseResult(period, month.statement_count, True, total)
-        ids = list(scoped(Customer, scope).order_by("pk").values_list("pk", flat=True))
+        # In name order: statement ids then follow the bookkeeper's order, and exports read them by id.
+        ids = list(scoped(Customer, scope).order_by("name", "pk").values_list("pk", flat=True))
         count = net = 0
         for chunk in _chunks(ids, CHUNK):
             datas = list(statements_compute(scope=scope, period=period, period_end=end, customer_ids=chunk))
