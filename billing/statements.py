@@ -416,12 +416,12 @@ def _statement(customer: tuple[int, str], provider_id: int, period: date, period
         row = raw[1:] if late else raw
         (rid, _cid, account_id, account_name, day, gross, fee, net, fpps, hs, status, _dest, address, tx) = row
         version = _version_on(versions, day)
-        line = Line(position=0, kind=LineKind.LATE_REWARD if late else LineKind.REWARD, reward_id=rid,
+        line = Line(position=0, kind=LineKind.LATE_REWARD.value if late else LineKind.REWARD.value, reward_id=rid,
                     account_id=account_id, account_name=account_name, date=day, gross_sats=gross,
                     pool_fee_sats=fee, net_sats=net, fpps_rate=fpps, hashrate_hs=hs,
                     paid_to=_paid_to(row, version), payout_address=address, tx_hash=tx)
         if status == RewardStatus.PENDING:
-            line.kind, line.customer_share_sats = LineKind.PENDING, net
+            line.kind, line.customer_share_sats = LineKind.PENDING.value, net
             pending.append(line)
         else:
             line.revenue_share_bps = version.revenue_share_bps if version else 0
@@ -430,7 +430,8 @@ def _statement(customer: tuple[int, str], provider_id: int, period: date, period
     for line, share in zip(billed, shares, strict=True):
         line.provider_share_sats = share
         line.customer_share_sats = line.net_sats - share
-    manual = [Line(position=0, kind=LineKind.ADJUSTMENT, memo=a.memo, amount_sats=a.amount_sats) for a in adjustments]
+    manual = [Line(position=0, kind=LineKind.ADJUSTMENT.value, memo=a.memo, amount_sats=a.amount_sats)
+              for a in adjustments]
     data.lines = billed + pending + manual
     for i, line in enumerate(data.lines):
         line.position = i
