@@ -15,7 +15,7 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from billing.models import Statement, StatementFee, StatementLine
-from billing.statements import Fee, Line, StatementData
+from billing.records import Fee, Line, StatementData
 
 HEADER_FIELDS = (
     "customer_id", "period", "period_end", "customer_name", "gross_sats", "pool_fee_sats", "net_sats",
