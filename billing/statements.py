@@ -50,9 +50,17 @@ def _version_on(versions: list[ContractVersion], day: date) -> ContractVersion |
     return None
 
 
+def provider_wide(scope: Scope) -> Scope:
+    """The provider's scope for reading provider-wide billing facts a customer's bill depends on (which months are
+    closed, BTC prices, maintenance windows for everyone): a customer may see those its own bill uses."""
+    return scope if scope.customer_id is None else scope_for_system(provider_id=scope.provider_id,
+                                                                      actor="billing:statement")
+
+
 def _closed_months(scope: Scope, before: date) -> list[date]:
     return list(
-        scoped(BillingMonth, scope).filter(period__lt=before, closed_at__isnull=False).values_list("period", flat=True)
+        scoped(BillingMonth, provider_wide(scope)).filter(period__lt=before, closed_at__isnull=False)
+        .values_list("period", flat=True)
     )
 
 
@@ -168,9 +176,7 @@ def statements_compute(*, scope: Scope, period: date, period_end: date | None = 
     ids = sorted(set(customer_ids))
     customers = list(scoped(Customer, scope).filter(pk__in=ids).order_by("name", "pk").values_list("pk", "name"))
     ids = [c[0] for c in customers]
-    # Prices and provider-wide maintenance windows belong to the provider; a customer may see those its bill uses.
-    provider_scope = scope if scope.customer_id is None else scope_for_system(
-        provider_id=scope.provider_id, actor="billing:statement")
+    provider_scope = provider_wide(scope)
     prices = {p.currency: p for p in scoped(BtcPrice, provider_scope).filter(period=period)}
     windows = list(scoped(MaintenanceWindow, provider_scope).filter(
         Q(customer__isnull=True) | Q(customer_id__in=ids),

@@ -192,6 +192,12 @@ def test_a_late_reward_after_close_is_an_adjustment_in_the_next_open_month(world
         ("reward", "2025-11-02", 2_000, 500), ("late_reward", "2025-10-31", 4_001, 1_000)]
     # 500 + 1000.25 → 1,500 total: the late line keeps its floor.
     assert november.provider_share_sats == 1_500
+    # The customer's own view of its running month shows the same late line.
+    from billing.selectors import statement_get
+
+    carol = world.scope(world.carol, world.provider_a, world.customer_a1)
+    seen = statement_get(scope=carol, customer_id=world.customer_a1.pk, period=NOV, today=date(2025, 12, 1))
+    assert [ln.kind for ln in seen.billed_lines] == ["reward", "late_reward"]
     october.refresh_from_db()
     assert october.net_sats == 8_000 and month_verify(scope=scope, period=OCT) == 1
     close(scope, NOV)
