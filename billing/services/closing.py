@@ -3,7 +3,7 @@
 Why one transaction per provider and month, holding the month's row lock: a second close (or two at once) waits
 for the first, then finds the month closed and returns the same statements. Nothing is half-written: a missing
 BTC price for one customer's fiat fees refuses the whole close with that customer named.
-The work is chunked (1,000 customers: a handful of queries and bulk inserts each) so memory stays flat.
+The work is chunked (500 customers: a handful of queries and bulk inserts each) so memory stays flat.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from tenants.access import Capability, Scope, scoped
 from tenants.audit import audit_record
 from tenants.models import Customer
 
-CHUNK = 1000
+CHUNK = 500
 BATCH = 5000
 
 
