@@ -242,10 +242,22 @@ CELERY_BEAT_SCHEDULE["tenants-email-outbox-sweep"] = {
 }
 # --- end e-mail outbox ---------------------------------------------------------------------------------------------
 
+# --- billing (issue 8): close last month on BILLING_CLOSE_DAY at 02:00 UTC (late rewards have settled by then) ---
+BILLING_CLOSE_DAY = env.int("BILLING_CLOSE_DAY", default=3)
+BILLING_CLOSE_HOUR_UTC = env.int("BILLING_CLOSE_HOUR_UTC", default=2)
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE["billing-close-previous-month"] = {
+    "task": "billing.tasks.billing_close_previous_month",
+    "schedule": crontab(minute=0, hour=BILLING_CLOSE_HOUR_UTC, day_of_month=BILLING_CLOSE_DAY),
+}
+# --- end billing ---
+
 # Trust X-Forwarded-Proto only when the operator says a TLS proxy sits in front: compose publishes gunicorn
 # directly, where any client could send the header and pass for HTTPS.
 BEHIND_TLS_PROXY = env.bool("BEHIND_TLS_PROXY", default=False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
+
 if IS_PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]

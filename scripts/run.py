@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +93,8 @@ def main() -> None:
     _manage("seed_demo", "--upstream", upstream, "--api-key", SANDBOX_KEY, "--api-secret", SANDBOX_SECRET,
             "--password", PASSWORD)
     _manage("sync_accounts")
+    # billing (issue 8): close the last complete month once (idempotent), so a closed statement is there to see.
+    _manage("close_month", (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m"))
     _spawn(PY, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload")
     embedded = not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL")
     pool = ["--pool", "solo"] if embedded else ["--pool", "threads", "--concurrency", "8"]

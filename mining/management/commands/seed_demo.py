@@ -9,7 +9,9 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.utils import timezone
 
+from billing.demo import billing_demo_seed
 from mining.models import AlertKind, AlertRule
 from mining.services.accounts import mining_account_assign, mining_accounts_import
 from mining.upstream import client_for_credentials
@@ -126,4 +128,6 @@ class Command(BaseCommand):
             for i, account in enumerate(unassigned):
                 customer = customers[(assigned_count + i) % len(customers)]
                 mining_account_assign(scope=scope, account_id=account.pk, customer_id=customer.pk)
+            # billing (issue 8): each demo customer's contract, from the start of its data.
+            billing_demo_seed(scope=scope, customers=customers, accounts=accounts, now=timezone.now())
         return provider, customers, owner, alice, bob, accounts, counts

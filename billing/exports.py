@@ -1,0 +1,210 @@
+"""Exports of a closed month: summary and detail as CSV (streamed) or XLSX, and one PDF statement per customer.
+
+Why verify first: every closed statement's content hash is recomputed from the stored rows before anything is
+written, so an export never carries a statement that differs from the one closed. Rows are read with
+`.iterator()` and written as they come, so a CSV of 10,000 customers costs the same memory as one of 10.
+Files are written beside the target and renamed into place: a failed export leaves no partial file.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
+
+from billing.models import LineKind, Statement, StatementFee, StatementLine
+from billing.money import btc_str, sats_to_btc
+from billing.selectors import billing_month_is_closed
+from billing.snapshot import FEE_FIELDS, LINE_FIELDS, StatementHasher, statement_load
+from tenants.access import Scope, scoped
+
+SUMMARY_COLUMNS = [
+    "customer", "period", "gross_reward_btc", "pool_fee_btc", "net_reward_btc", "provider_share_btc",
+    "customer_share_btc", "held_by_provider_btc", "held_by_customer_btc", "hosting_fee_btc", "sla_credit_btc",
+    "adjustments_btc", "pending_reward_btc", "customer_net_btc", "content_hash",
+]
+_SUMMARY_SATS = [
+    ("gross_reward_btc", "gross_sats"), ("pool_fee_btc", "pool_fee_sats"), ("net_reward_btc", "net_sats"),
+    ("provider_share_btc", "provider_share_sats"), ("customer_share_btc", "customer_share_sats"),
+    ("held_by_provider_btc", "held_by_provider_sats"), ("held_by_customer_btc", "held_by_customer_sats"),
+    ("hosting_fee_btc", "hosting_fee_sats"), ("sla_credit_btc", "sla_credit_sats"),
+    ("adjustments_btc", "adjustments_sats"), ("pending_reward_btc", "pending_sats"),
+    ("customer_net_btc", "customer_net_sats"),
+]
+DETAIL_COLUMNS = [
+    "customer", "account", "date", "kind", "gross_reward_btc", "pool_fee_btc", "net_reward_btc", "revenue_share_bps",
+    "provider_share_btc", "customer_share_btc", "paid_to", "payout_address", "tx_hash", "fpps_rate", "hashrate_hs",
+]
+BTC_COLUMNS = {c for c in SUMMARY_COLUMNS + DETAIL_COLUMNS if c.endswith("_btc")}
+
+
+class ExportRefused(ValidationError):
+    """The month cannot be exported (not closed, or a statement fails its content hash)."""
+
+
+def _statements(scope: Scope, period: date):
+    return scoped(Statement, scope).filter(period=period)
+
+
+_LINE = {name: i + 1 for i, name in enumerate(LINE_FIELDS)}  # positions in the streamed line tuples
+
+
+def _verified_lines(scope: Scope, period: date) -> Iterator[tuple[Statement, tuple]]:
+    """Every stored line of the month's statements, each statement's hash checked at its end.
+
+    One streamed pass over statements, lines and fees in statement id order (a close writes statements in
+    customer-name order, so this is also the bookkeeper's order), merged by statement: the detail export writes
+    while it verifies, and its temporary file is dropped if any statement fails. Lines come as tuples
+    (statement_id, *LINE_FIELDS).
+    """
+    if not billing_month_is_closed(scope=scope, period=period):
+        raise ExportRefused({"period": f"{period:%Y-%m} is not closed yet; run close_month {period:%Y-%m} first."})
+    statements = _statements(scope, period).order_by("pk").iterator(chunk_size=2000)
+    lines = (StatementLine.objects.filter(statement__in=_statements(scope, period))
+             .order_by("statement_id", "position").values_list("statement_id", *LINE_FIELDS).iterator(chunk_size=5000))
+    fees = (StatementFee.objects.filter(statement__in=_statements(scope, period))
+            .order_by("statement_id", "position").values_list("statement_id", *FEE_FIELDS).iterator(chunk_size=5000))
+    line, fee = next(lines, None), next(fees, None)
+    for statement in statements:
+        hasher = StatementHasher(statement)
+        while line is not None and line[0] == statement.pk:
+            hasher.line_values(line[1:])
+            yield statement, line
+            line = next(lines, None)
+        while fee is not None and fee[0] == statement.pk:
+            hasher.fee_values(fee[1:])
+            fee = next(fees, None)
+        if hasher.hexdigest() != statement.content_hash:
+            raise ExportRefused({"statement": (
+                f"The closed statement of {statement.customer_name} for {period:%Y-%m} no longer matches the content "
+                f"hash recorded at close: its stored rows were changed outside the portal. Nothing was exported.")})
+
+
+def month_verify(*, scope: Scope, period: date) -> int:
+    """Recompute every closed statement's hash from its stored rows (streamed); raise on the first mismatch."""
+    for _ in _verified_lines(scope, period):
+        pass
+    return _statements(scope, period).count()
+
+
+def summary_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
+    for s in _statements(scope, period).order_by("pk").iterator(chunk_size=2000):
+        row: dict[str, Any] = {"customer": s.customer_name, "period": f"{s.period:%Y-%m}",
+                               "content_hash": s.content_hash}
+        for column, attr in _SUMMARY_SATS:
+            row[column] = getattr(s, attr)
+        yield row
+
+
+def detail_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
+    """Every reward line billed in the month (late rewards of earlier months included, marked by `kind`), verified
+    as it streams."""
+    billed = (LineKind.REWARD, LineKind.LATE_REWARD)
+    c = _LINE
+    for statement, r in _verified_lines(scope, period):
+        if r[c["kind"]] not in billed:
+            continue
+        fpps, hs = r[c["fpps_rate"]], r[c["hashrate_hs"]]
+        yield {"customer": statement.customer_name, "account": r[c["account_name"]],
+               "date": r[c["date"]].isoformat(), "kind": r[c["kind"]], "gross_reward_btc": r[c["gross_sats"]],
+               "pool_fee_btc": r[c["pool_fee_sats"]], "net_reward_btc": r[c["net_sats"]],
+               "revenue_share_bps": r[c["revenue_share_bps"]], "provider_share_btc": r[c["provider_share_sats"]],
+               "customer_share_btc": r[c["customer_share_sats"]], "paid_to": r[c["paid_to"]],
+               "payout_address": r[c["payout_address"]], "tx_hash": r[c["tx_hash"]],
+               "fpps_rate": f"{fpps.normalize():f}" if fpps is not None else "",
+               "hashrate_hs": f"{hs.normalize():f}" if hs is not None else ""}
+
+
+def _atomic_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.partial")
+
+
+def export_csv(*, scope: Scope, period: date, path: Path, detail: bool = False) -> int:
+    if not detail:  # the detail verifies as it streams
+        month_verify(scope=scope, period=period)
+    tmp = _atomic_path(path)
+    rows = detail_rows(scope=scope, period=period) if detail else summary_rows(scope=scope, period=period)
+    count = 0
+    try:
+        columns = DETAIL_COLUMNS if detail else SUMMARY_COLUMNS
+        btc = [c in BTC_COLUMNS for c in columns]
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(columns)
+            for row in rows:
+                writer.writerow([btc_str(row[c]) if is_btc else row[c] for c, is_btc in zip(columns, btc, strict=True)])
+                count += 1
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count
+
+
+def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False) -> int:
+    """Summary sheet (and a Detail sheet with --detail); BTC amounts are exact decimals shown with 8 places."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+
+    month_verify(scope=scope, period=period)  # (the Detail sheet verifies again as it streams)
+    wb = Workbook(write_only=True)
+    count = 0
+    sheets = [("Summary", SUMMARY_COLUMNS, summary_rows(scope=scope, period=period))]
+    if detail:
+        sheets.append(("Detail", DETAIL_COLUMNS, detail_rows(scope=scope, period=period)))
+    for title, columns, rows in sheets:
+        ws = wb.create_sheet(title)
+        ws.append(columns)
+        for row in rows:
+            cells = []
+            for column in columns:
+                value = row[column]
+                if column in BTC_COLUMNS:
+                    cell = WriteOnlyCell(ws, value=sats_to_btc(value))
+                    cell.number_format = "0.00000000"
+                    cells.append(cell)
+                else:
+                    cells.append(value)
+            ws.append(cells)
+            count += 1
+    tmp = _atomic_path(path)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return count
+
+
+def statement_html(data: Any, *, provider_name: str, standalone: bool = True) -> str:
+    """The statement as HTML: the fragment the portal shows, wrapped as a document for the PDF."""
+    template = "portal/billing/statement_document.html" if standalone else "portal/billing/_statement.html"
+    return render_to_string(template, {"statement": data, "provider_name": provider_name})
+
+
+def export_pdf(*, scope: Scope, period: date, directory: Path, provider_name: str) -> list[Path]:
+    """One PDF per customer, `<customer-slug>-<YYYY-MM>.pdf`, from the portal's statement template."""
+    from weasyprint import HTML
+
+    logging.getLogger("weasyprint").setLevel(max(logging.WARNING, logging.getLogger("weasyprint").level))
+    logging.getLogger("fontTools").setLevel(max(logging.WARNING, logging.getLogger("fontTools").level))
+    month_verify(scope=scope, period=period)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for statement in _statements(scope, period).select_related("customer").order_by("customer_name").iterator():
+        data = statement_load(statement)
+        target = directory / f"{statement.customer.slug}-{period:%Y-%m}.pdf"
+        tmp = _atomic_path(target)
+        try:
+            HTML(string=statement_html(data, provider_name=provider_name)).write_pdf(tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        written.append(target)
+    return written

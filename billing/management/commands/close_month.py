@@ -1,0 +1,45 @@
+"""`python manage.py close_month YYYY-MM [--provider SLUG]`: finalize every statement of the month (idempotent)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from billing.periods import month_parse
+from billing.services.closing import billing_month_close
+from tenants.access import UNSCOPED_across_all_tenants, scope_for_system
+from tenants.models import Provider
+
+
+def _message(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return "\n".join(f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+class Command(BaseCommand):
+    help = "Close a month: freeze every customer's statement (all providers, or one with --provider)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("month", help="YYYY-MM")
+        parser.add_argument("--provider", help="The provider's slug (default: every provider)")
+
+    def handle(self, *args, month: str, provider: str | None, **options) -> None:
+        try:
+            period = month_parse(month, field="month")
+        except ValidationError as exc:
+            raise CommandError(_message(exc)) from exc
+        providers = UNSCOPED_across_all_tenants(Provider, reason="close_month runs for every provider").order_by("slug")
+        if provider:
+            providers = providers.filter(slug=provider)
+            if not providers.exists():
+                raise CommandError(f"--provider: no provider with the slug “{provider}”.")
+        for p in providers.values_list("pk", "slug"):
+            scope = scope_for_system(provider_id=p[0], actor="command:close_month")
+            try:
+                result = billing_month_close(scope=scope, period=period, now=timezone.now())
+            except ValidationError as exc:
+                raise CommandError(f"{p[1]}: {_message(exc)}") from exc
+            state = "already closed" if result.already_closed else "closed"
+            self.stdout.write(f"{p[1]} {period:%Y-%m}: {state}, {result.statements} statements")

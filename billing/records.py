@@ -1,0 +1,106 @@
+"""The shapes of a statement: reward lines, fee lines and the statement itself.
+
+Field names are those of the snapshot models (StatementLine, StatementFee, Statement), so a computed statement and
+a closed one read back from the database are the same objects to templates, exports and the content hash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+
+from billing.models import LineKind
+
+PAID_TO_PROVIDER = "provider"
+PAID_TO_CUSTOMER = "customer"
+
+
+@dataclass(slots=True)
+class Line:
+    """A reward (or adjustment) line; field names are StatementLine's, so a closed one loads into the same shape."""
+
+    position: int
+    kind: str
+    reward_id: int | None = None
+    account_id: int | None = None
+    account_name: str = ""
+    date: date | None = None
+    gross_sats: int = 0
+    pool_fee_sats: int = 0
+    net_sats: int = 0
+    revenue_share_bps: int = 0
+    provider_share_sats: int = 0
+    customer_share_sats: int = 0
+    fpps_rate: Decimal | None = None
+    hashrate_hs: Decimal | None = None
+    paid_to: str = ""
+    payout_address: str = ""
+    tx_hash: str = ""
+    memo: str = ""
+    amount_sats: int = 0
+
+
+@dataclass
+class Fee:
+    """A fee or credit line; field names are StatementFee's."""
+
+    position: int
+    kind: str
+    version_id: int
+    start: date
+    end: date
+    description: str
+    quantity: Decimal
+    unit: str
+    unit_price: Decimal
+    currency: str
+    amount: Decimal
+    amount_sats: int
+    exact_amount: Fraction = field(default=Fraction(0), repr=False)
+
+
+@dataclass
+class StatementData:
+    provider_id: int
+    customer_id: int
+    customer_name: str
+    period: date
+    period_end: date
+    lines: list[Line]
+    fees: list[Fee]
+    gross_sats: int = 0
+    pool_fee_sats: int = 0
+    net_sats: int = 0
+    provider_share_sats: int = 0
+    customer_share_sats: int = 0
+    held_by_provider_sats: int = 0
+    held_by_customer_sats: int = 0
+    hosting_fee_sats: int = 0
+    sla_credit_sats: int = 0
+    adjustments_sats: int = 0
+    customer_net_sats: int = 0
+    pending_sats: int = 0
+    sla: list[dict] = field(default_factory=list)
+    rates: list[dict] = field(default_factory=list)
+    is_closed: bool = False
+    closed_at: datetime | None = None
+    content_hash: str = ""
+    statement_id: int | None = None
+
+    @property
+    def billed_lines(self) -> list[Line]:
+        return [ln for ln in self.lines if ln.kind in (LineKind.REWARD, LineKind.LATE_REWARD)]
+
+    @property
+    def pending_lines(self) -> list[Line]:
+        return [ln for ln in self.lines if ln.kind == LineKind.PENDING]
+
+    @property
+    def adjustment_lines(self) -> list[Line]:
+        return [ln for ln in self.lines if ln.kind == LineKind.ADJUSTMENT]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.lines and not self.fees

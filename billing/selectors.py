@@ -1,0 +1,47 @@
+"""Reads for billing pages and exports, always through tenants.access (a customer sees only its own)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import QuerySet
+
+from billing.models import BillingMonth, ContractVersion, Statement
+from billing.periods import month_end, month_start
+from billing.snapshot import statement_load
+from billing.statements import StatementData, provider_wide, statements_compute
+from tenants.access import Scope, get_in_scope, scoped
+from tenants.models import Customer
+
+
+def billing_month_is_closed(*, scope: Scope, period: date) -> bool:
+    """Whether the provider closed the month (a customer scope may ask: it decides what its statement shows)."""
+    return scoped(BillingMonth, provider_wide(scope)).filter(period=period, closed_at__isnull=False).exists()
+
+
+def statement_list(*, scope: Scope, period: date | None = None) -> QuerySet[Statement]:
+    """Closed statements in the scope (a customer scope: its own), newest month first."""
+    qs = scoped(Statement, scope).order_by("-period", "customer_name")
+    return qs.filter(period=period) if period else qs
+
+
+def statement_get(*, scope: Scope, customer_id: int, period: date, today: date) -> StatementData | None:
+    """One customer's statement for a month: the frozen one once closed, else computed the same way.
+
+    For the running month it is a month-to-date statement over the completed UTC days (up to `today`, exclusive).
+    None when there is nothing to bill (no contract, rewards or adjustments).
+    """
+    customer = get_in_scope(Customer, scope, pk=customer_id)
+    period = month_start(period)
+    closed = scoped(Statement, scope).filter(customer=customer, period=period).first()
+    if closed is not None:
+        return statement_load(closed)
+    if billing_month_is_closed(scope=scope, period=period):
+        return None
+    end = min(month_end(period), max(today, period))
+    return next(iter(statements_compute(scope=scope, period=period, period_end=end, customer_ids=[customer.pk])),
+                None)
+
+
+def contract_versions(*, scope: Scope, customer_id: int) -> QuerySet[ContractVersion]:
+    return scoped(ContractVersion, scope).filter(customer_id=customer_id).order_by("effective_from")

@@ -1,0 +1,44 @@
+"""Billing's Celery tasks: thin; they take ids, open the scope themselves, and never retry a refusal."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.periods import previous_month
+from billing.services.closing import billing_month_close
+from tenants.access import UNSCOPED_across_all_tenants, scope_for_system
+from tenants.models import Provider
+
+logger = logging.getLogger(__name__)
+
+TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+
+
+@shared_task(**TASK_OPTIONS)
+def billing_close_previous_month() -> int:
+    """Beat, on BILLING_CLOSE_DAY of each month: one close task per provider for the month before."""
+    period = previous_month(timezone.now().date())
+    ids = list(UNSCOPED_across_all_tenants(Provider, reason="monthly close fan-out").values_list("pk", flat=True))
+    for provider_id in ids:
+        transaction.on_commit(
+            lambda pid=provider_id: billing_month_close_task.delay(pid, period.isoformat()))
+    return len(ids)
+
+
+@shared_task(bind=True, max_retries=3, **TASK_OPTIONS)
+def billing_month_close_task(self, provider_id: int, period_iso: str) -> dict:
+    """Close one provider's month. Idempotent, so a redelivered message is harmless; a refusal is logged."""
+    from datetime import date
+
+    scope = scope_for_system(provider_id=provider_id, actor="task:close_month")
+    try:
+        result = billing_month_close(scope=scope, period=date.fromisoformat(period_iso), now=timezone.now())
+    except ValidationError as exc:
+        logger.error("closing %s for provider %s was refused: %s", period_iso, provider_id, exc.messages)
+        return {"refused": exc.messages}
+    return {"statements": result.statements, "already_closed": result.already_closed}
