@@ -61,6 +61,10 @@ def mining_account_assign_start(*, account: MiningAccount, effective_on: date | 
     if not history:
         return effective_on  # the first holder: None means the account's whole history
     start = effective_on or today
+    if _month_closed_from(account.provider_id, start):
+        raise ValidationError({"effective_on": (
+            f"{start:%B %Y} is already closed for billing: a move can start no earlier than the first open month."
+        )})
     current = next((a for a in history if a.valid_to is None), None)
     if current is not None and current.valid_from is not None and start < current.valid_from:
         raise ValidationError({"effective_on": (
@@ -68,6 +72,15 @@ def mining_account_assign_start(*, account: MiningAccount, effective_on: date | 
             "a move cannot start before that day."
         )})
     return start
+
+
+def _month_closed_from(provider_id: int, day: date) -> bool:
+    """Whether billing closed the month of `day` or a later one: a closed month's rows never change hands."""
+    from django.apps import apps
+
+    billing_month = apps.get_model("billing", "BillingMonth")  # billing reads mining, not the other way round
+    return billing_month.objects.filter(provider_id=provider_id, period__gte=day.replace(day=1),
+                                        closed_at__isnull=False).exists()
 
 
 def mining_account_assign(

@@ -120,6 +120,13 @@ def test_bad_moves_are_refused_and_change_nothing(world, pool_provider):
     with pytest.raises(ValidationError, match="cannot start before"):
         mining_account_assign(scope=pp.scope, account_id=account.pk, customer_id=pp.customer.pk,
                               effective_on=today - timedelta(days=1), today=today)
+    from billing.models import BillingMonth
+
+    BillingMonth.objects.create(provider=pp.provider, period=(today - timedelta(days=40)).replace(day=1),
+                                closed_at=pp.data_now)
+    with pytest.raises(ValidationError, match="already closed for billing"):
+        mining_account_assign(scope=pp.scope, account_id=account.pk, customer_id=pp.customer.pk,
+                              effective_on=today - timedelta(days=45), today=today)
     after_one_move = list(AccountAssignment.objects.values_list("pk", "customer_id", "valid_from", "valid_to"))
     assert len(after_one_move) == len(before) + 1
     with pytest.raises(Http404):  # another provider's customer: the same answer as a missing one
