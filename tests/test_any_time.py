@@ -24,6 +24,8 @@ TIME_SENSITIVE = [
     "tests/mining/test_assignment.py::test_a_move_keeps_the_past_with_the_old_customer",
     "tests/mining/test_alerts.py",
     "tests/portal/test_fleet_pages.py",
+    "tests/billing/test_golden.py",  # months, February, late rewards after a close
+    "tests/access/test_sessions.py",  # idle and absolute timeouts
 ]
 
 INSTANTS = [
