@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import audit, team
+from portal.views.staff import alerts, audit, fleet, team
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -15,4 +15,11 @@ urlpatterns = [
     path("customers/<slug:customer_slug>/users/<int:pk>/remove/", team.customer_user_remove,
          name="customer_user_remove"),
     path("audit/", audit.staff_audit_log, name="audit_log"),
+    # The portal (issue 10): fleet overview, sync now, alerts.
+    path("fleet/", fleet.fleet, name="fleet"),
+    path("fleet/hashrate/", fleet.fleet_hashrate, name="fleet_hashrate"),
+    path("accounts/<int:pk>/sync/", fleet.account_sync, name="account_sync"),
+    path("alerts/", alerts.alerts, name="alerts"),
+    path("alerts/rows/", alerts.alert_rows, name="alert_rows"),
+    path("alerts/<int:pk>/acknowledge/", alerts.alert_ack, name="alert_ack"),
 ]
