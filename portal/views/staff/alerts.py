@@ -5,16 +5,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from mining import selectors_portal as portal_selectors
+from mining.models import Alert
 from mining.services.operations import alert_acknowledge
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import page_of
 from tenants import selectors
+from tenants.access import get_in_scope
 
 STATES = {"open": "Open", "unacknowledged": "Open, nobody on it", "all": "All, with cleared ones"}
 
@@ -41,10 +42,12 @@ def alert_rows(request: HttpRequest, provider_slug: str) -> HttpResponse:
     return render(request, "portal/staff/_alert_rows.html", _context(request, provider_slug))
 
 
-@require_POST
 @login_required
 def alert_ack(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
+    get_in_scope(Alert, scope, pk=pk)  # outsiders get 404 before they learn which methods the route takes
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         alert = alert_acknowledge(scope=scope, alert_id=pk, now=timezone.now())
     except ValidationError as exc:

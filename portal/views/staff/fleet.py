@@ -8,16 +8,17 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from mining import selectors_charts as charts
 from mining import selectors_portal as portal_selectors
+from mining.models import MiningAccount
 from mining.services.operations import mining_account_sync_request
 from portal.views.access_common import scope_or_404
 from tenants import selectors
+from tenants.access import get_in_scope
 
 FLEET_ALERTS = 10
 
@@ -55,10 +56,12 @@ def fleet_hashrate(request: HttpRequest, provider_slug: str) -> HttpResponse:
     return render(request, "portal/staff/_fleet_hashrate.html", ctx)
 
 
-@require_POST
 @login_required
 def account_sync(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
+    get_in_scope(MiningAccount, scope, pk=pk)  # outsiders get 404 before they learn which methods the route takes
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         account = mining_account_sync_request(scope=scope, account_id=pk)
     except ValidationError as exc:
