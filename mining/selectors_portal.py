@@ -17,9 +17,9 @@ from mining.services.alerts import STALE_AFTER_CYCLES
 from tenants.access import Scope, scoped
 
 WORKER_SORTS = {
-    "name": (F("name").asc(),),
-    "-name": (F("name").desc(),),
-    "status": (F("status").asc(), F("name").asc()),
+    "name": (F("account__name").asc(), F("name").asc()),
+    "-name": (F("account__name").desc(), F("name").desc()),
+    "status": (F("status").asc(), F("account__name").asc(), F("name").asc()),
     "hashrate": (F("current_hashrate_hs").desc(nulls_last=True), F("name").asc()),
     "-hashrate": (F("current_hashrate_hs").asc(nulls_first=True), F("name").asc()),
     "hashrate_24h": (F("hashrate_24h_hs").desc(nulls_last=True), F("name").asc()),
@@ -126,6 +126,15 @@ def sync_stale_after() -> timedelta:
     return timedelta(seconds=settings.MINING_SYNC_INTERVAL_S * STALE_AFTER_CYCLES)
 
 
+def _ago(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} hours"
+    return f"{minutes // (24 * 60)} days"
+
+
 def sync_problem_list(*, scope: Scope, now: datetime) -> list[SyncProblem]:
     """Active accounts whose copy is failing, retrying or out of date, each with the reason in words. One query."""
     limit = sync_stale_after()
@@ -149,8 +158,7 @@ def sync_problem_list(*, scope: Scope, now: datetime) -> list[SyncProblem]:
         elif account.last_synced_at is None:
             reason = "Never copied from the pool yet."
         else:
-            minutes = int((now - account.last_synced_at).total_seconds() // 60)
-            reason = (f"Last in step {minutes} minutes ago; the sync should run every "
+            reason = (f"Last in step {_ago(now - account.last_synced_at)} ago; the sync should run every "
                       f"{settings.MINING_SYNC_INTERVAL_S // 60 or 1} minutes.")
         problems.append(SyncProblem(account, reason))
     return problems

@@ -58,10 +58,11 @@ def test_a_failing_or_stale_account_is_listed_with_its_reason_and_sync_now_queue
     failing, stale = pp.accounts[0], pp.accounts[1]
     MiningAccount.objects.filter(pk=failing.pk).update(
         sync_status="failed", sync_error="The pool refused the API key: check it in the provider settings.")
-    MiningAccount.objects.filter(pk=stale.pk).update(last_synced_at=pp.data_now - timedelta(hours=2))
+    MiningAccount.objects.filter(pk=stale.pk).update(last_synced_at=pp.data_now - timedelta(minutes=50))
+    MiningAccount.objects.filter(pk=pp.accounts[2].pk).update(last_synced_at=pp.data_now - timedelta(days=3))
     html = client.get(pp.base + "fleet/").content.decode()
     assert "The pool refused the API key" in html
-    assert "Last in step 120 minutes ago" in html
+    assert "Last in step 50 minutes ago" in html and "Last in step 3 days ago" in html
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(pp.base + f"accounts/{failing.pk}/sync/")
     assert response.status_code == 302 and len(callbacks) == 1

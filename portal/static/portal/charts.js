@@ -30,7 +30,7 @@
       height: window.innerWidth < 600 ? 200 : 260,
       series: series,
       scales: { x: { time: true } },
-      axes: [{}, { size: 80, values: function (u, vals) { return vals.map(fmtHs); } }],
+      axes: [{}, { size: 96, values: function (u, vals) { return vals.map(fmtHs); } }],
       legend: { live: true },
     };
     el.innerHTML = "";
