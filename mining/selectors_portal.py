@@ -176,3 +176,23 @@ def alert_list(*, scope: Scope, state: str = "open") -> QuerySet[Alert]:
 
 def open_alert_count(*, scope: Scope) -> int:
     return scoped(Alert, scope).filter(resolved_at__isnull=True).count()
+
+
+def customer_list_for_console(*, scope: Scope, search: str = "", status: str = "") -> QuerySet:
+    """Customers with their account, worker and open-alert counts: annotations of one query, not one per row."""
+    from tenants.models import Customer
+
+    accounts = (MiningAccount.objects.filter(customer=OuterRef("pk")).values("customer")
+                .annotate(n=Count("pk")).values("n"))
+    workers = (Worker.objects.filter(customer=OuterRef("pk")).exclude(status=Worker.Status.OFFLINE)
+               .values("customer").annotate(n=Count("pk")).values("n"))
+    alerts = (Alert.objects.filter(customer=OuterRef("pk"), resolved_at__isnull=True).values("customer")
+              .annotate(n=Count("pk")).values("n"))
+    qs = scoped(Customer, scope).annotate(
+        account_count=Subquery(accounts), workers_up=Subquery(workers), open_alert_count=Subquery(alerts)
+    )
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(slug__icontains=search) | Q(contact_emails__icontains=search))
+    if status in Customer.Status.values:
+        qs = qs.filter(status=status)
+    return qs.order_by("name")

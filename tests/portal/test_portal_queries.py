@@ -11,7 +11,8 @@ from tests.portal.portal_rows import fleet_rows_add
 
 CUSTOMER_PAGES = ["dashboard/", "dashboard/hashrate/?range=6h", "workers/", "workers/rows/?sort=hashrate_24h",
                   "rewards/", "rewards.csv", "watcher-links/", ""]
-STAFF_PAGES = ["fleet/", "fleet/hashrate/?range=7d", "alerts/", "alerts/rows/?state=all"]
+STAFF_PAGES = ["fleet/", "fleet/hashrate/?range=7d", "alerts/", "alerts/rows/?state=all", "customers/",
+               "customers/rows/?q=a", "customers/carol-mining/"]
 
 
 def _count(client, url: str) -> int:
@@ -46,7 +47,8 @@ def test_staff_pages_cost_the_same_with_1_and_50_rows(world, client, django_asse
     login_verified(client, world.alice)
     url = f"/p/alpha/{page}"
     one = _count(client, url)
-    fleet_rows_add(provider=world.provider_a, customer=world.customer_a2, n=49)
+    more_for = world.customer_a1 if "carol-mining" in page else world.customer_a2
+    fleet_rows_add(provider=world.provider_a, customer=more_for, n=49)
     with django_assert_num_queries(one):
         assert client.get(url).status_code == 200
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 
 from portal.views.access_common import scope_or_404
 from tenants import selectors
+from tenants.access import ScopeKind
+from tenants.models import Customer
 
 WORKERS_PER_PAGE = 100
 
@@ -14,11 +17,10 @@ WORKERS_PER_PAGE = 100
 def customer_context(request: HttpRequest, provider_slug: str, customer_slug: str) -> dict:
     """Scope (404 for anyone who is neither the customer's user nor its provider's staff), provider, customer."""
     scope = scope_or_404(request, provider_slug=provider_slug, customer_slug=customer_slug)
-    return {
-        "scope": scope,
-        "provider": selectors.provider_get(scope=scope),
-        "customer": selectors.customer_get(scope=scope),
-    }
+    customer = selectors.customer_get(scope=scope)
+    if scope.kind == ScopeKind.CUSTOMER and customer.status == Customer.Status.SUSPENDED:
+        raise PermissionDenied(f"{customer.name} is suspended by its hosting provider. Please contact them.")
+    return {"scope": scope, "provider": selectors.provider_get(scope=scope), "customer": customer}
 
 
 def page_of(qs, request: HttpRequest, per_page: int = WORKERS_PER_PAGE) -> Page:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import alerts, audit, fleet, team
+from portal.views.staff import alerts, audit, customers, fleet, team
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -22,4 +22,9 @@ urlpatterns = [
     path("alerts/", alerts.alerts, name="alerts"),
     path("alerts/rows/", alerts.alert_rows, name="alert_rows"),
     path("alerts/<int:pk>/acknowledge/", alerts.alert_ack, name="alert_ack"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/rows/", customers.customer_list, name="customer_rows"),
+    path("customers/new/", customers.customer_new, name="customer_new"),
+    path("customers/<slug:customer_slug>/", customers.customer_detail, name="customer_detail"),
+    path("customers/<slug:customer_slug>/status/", customers.customer_status, name="customer_status"),
 ]
