@@ -53,7 +53,15 @@ def worker_counts(*, scope: Scope, account_ids: list[int] | None = None) -> Work
 
 def worker_hashrate_anchor(*, scope: Scope) -> datetime | None:
     """The newest hourly worker point the portal holds for the scope: the end of the "last 24 h" window."""
-    return scoped(WorkerHashrateSample, scope).filter(interval=Interval.H1).aggregate(end=Max("at"))["end"]
+    # Per account, the newest point is one backward step on the (provider, account, interval, at) index; a plain
+    # MAX over the customer's points would read every point of the year.
+    newest = (
+        WorkerHashrateSample.objects.filter(provider_id=OuterRef("provider_id"), account_id=OuterRef("pk"),
+                                            interval=Interval.H1)
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    return scoped(MiningAccount, scope).annotate(newest=Subquery(newest)).aggregate(end=Max("newest"))["end"]
 
 
 def worker_list(

@@ -109,11 +109,16 @@ def seed(worker_days: int) -> tuple[object, str]:
 
 def measure(client, url: str, n: int) -> dict:
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     for _ in range(5):  # warm the connection, the template cache and PostgreSQL's buffers
         assert client.get(url).status_code == 200, url
-    with CaptureQueriesContext(connection) as ctx:
+    queries: list[str] = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(count):
         client.get(url)
     times = []
     for _ in range(n):
@@ -123,17 +128,24 @@ def measure(client, url: str, n: int) -> dict:
         assert response.status_code == 200
     times.sort()
     return {"p50_ms": round(statistics.median(times), 1), "p95_ms": round(times[int(len(times) * 0.95) - 1], 1),
-            "queries": len(ctx.captured_queries), "bytes": len(response.content)}
+            "queries": len(queries), "bytes": len(response.content)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--worker-days", type=int, default=400, help="days of hourly points per worker")
+    parser.add_argument("--reuse", action="store_true", help="measure the database a previous run seeded")
     args = parser.parse_args()
-    reset_database()
+    if not args.reuse:
+        reset_database()
     setup_django()
-    user, base = seed(args.worker_days)
+    if args.reuse:
+        from django.contrib.auth import get_user_model
+
+        user, base = get_user_model().objects.get(username="bench@bench.example"), "/c/bench/bench-co/"
+    else:
+        user, base = seed(args.worker_days)
     from django.test import Client
 
     client = Client(HTTP_HOST="localhost")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import alerts, audit, customers, fleet, team
+from portal.views.staff import accounts, alerts, audit, customers, fleet, team
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -27,4 +27,7 @@ urlpatterns = [
     path("customers/new/", customers.customer_new, name="customer_new"),
     path("customers/<slug:customer_slug>/", customers.customer_detail, name="customer_detail"),
     path("customers/<slug:customer_slug>/status/", customers.customer_status, name="customer_status"),
+    path("accounts/", accounts.accounts, name="accounts"),
+    path("accounts/import/", accounts.accounts_import, name="accounts_import"),
+    path("accounts/<int:pk>/assign/", accounts.account_assign, name="account_assign"),
 ]
