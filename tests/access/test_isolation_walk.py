@@ -119,6 +119,10 @@ def victim_ids(world):
     ids |= {a.pk for a in accounts}
     ids |= set(Worker.objects.filter(account__in=accounts).values_list("pk", flat=True))
     ids |= set(Alert.objects.filter(account__in=accounts).values_list("pk", flat=True))
+    from mining.models import AlertRule
+
+    rule = AlertRule.objects.create(provider=world.provider_a, customer=world.customer_a1, kind="worker_offline")
+    ids.add(rule.pk)
     return sorted(ids)
 
 

@@ -12,7 +12,8 @@ from tests.portal.portal_rows import fleet_rows_add
 CUSTOMER_PAGES = ["dashboard/", "dashboard/hashrate/?range=6h", "workers/", "workers/rows/?sort=hashrate_24h",
                   "rewards/", "rewards.csv", "watcher-links/", ""]
 STAFF_PAGES = ["fleet/", "fleet/hashrate/?range=7d", "alerts/", "alerts/rows/?state=all", "customers/",
-               "customers/rows/?q=a", "customers/carol-mining/", "accounts/"]
+               "customers/rows/?q=a", "customers/carol-mining/", "accounts/",
+               "alerts/rules/"]
 
 
 def _count(client, url: str) -> int:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import accounts, alerts, audit, customers, fleet, team
+from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, team
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -30,4 +30,6 @@ urlpatterns = [
     path("accounts/", accounts.accounts, name="accounts"),
     path("accounts/import/", accounts.accounts_import, name="accounts_import"),
     path("accounts/<int:pk>/assign/", accounts.account_assign, name="account_assign"),
+    path("alerts/rules/", alert_rules.alert_rules, name="alert_rules"),
+    path("alerts/rules/<int:pk>/toggle/", alert_rules.alert_rule_toggle, name="alert_rule_toggle"),
 ]
