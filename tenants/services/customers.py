@@ -35,3 +35,19 @@ def customer_status_set(*, scope: Scope, customer_id: int, status: Customer.Stat
         audit_record(scope=scope, action=action, target=customer, before={"status": before},
                      after={"status": status})
     return customer
+
+
+def customer_contacts_set(*, scope: Scope, customer_id: int, contact_emails: list[str]) -> Customer:
+    """The addresses that receive the customer's alerts and bills, set by the customer's admin or by staff."""
+    scope.require(Capability.MANAGE_CUSTOMER_USERS)
+    cleaned = list(dict.fromkeys(e.strip().lower() for e in contact_emails if e.strip()))
+    with transaction.atomic():
+        customer = get_in_scope(Customer.objects.select_for_update(), scope, pk=customer_id)
+        if customer.contact_emails == cleaned:
+            return customer
+        before = customer.contact_emails
+        customer.contact_emails = cleaned
+        customer.save(update_fields=["contact_emails"])
+        audit_record(scope=scope, action="customer.contacts_set", target=customer,
+                     before={"contact_emails": before}, after={"contact_emails": cleaned})
+    return customer
