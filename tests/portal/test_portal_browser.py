@@ -80,6 +80,16 @@ def test_staff_sign_in_with_a_code_and_see_the_fleet_chart(fleet, live_server, b
     assert _chart_points(page) == 7 * 24
     page.goto(f"{live_server.url}/p/{pp.provider.slug}/alerts/")
     page.screenshot(path=str(SHOTS / "portal-02-staff-alerts.png"), full_page=True)
+    page.click("nav.sub >> text=Customers")
+    page.fill("#id_q", "other")  # htmx narrows the list as staff type
+    page.wait_for_function("!document.querySelector('#customer-rows').innerText.includes('Miner Co')")
+    assert "Other Co" in page.inner_text("#customer-rows")
+    page.screenshot(path=str(SHOTS / "portal-09-staff-customers.png"), full_page=True)
+    page.click("nav.sub >> text=Accounts")
+    page.wait_for_url(f"**/p/{pp.provider.slug}/accounts/")
+    page.screenshot(path=str(SHOTS / "portal-10-staff-accounts.png"), full_page=True)
+    page.goto(f"{live_server.url}/p/{pp.provider.slug}/alerts/rules/")
+    page.screenshot(path=str(SHOTS / "portal-11-staff-alert-rules.png"), full_page=True)
     watch.assert_clean()
 
 
