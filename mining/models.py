@@ -383,6 +383,11 @@ class Alert(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     notified_open_at = models.DateTimeField(null=True, blank=True)
     notified_resolve_at = models.DateTimeField(null=True, blank=True)
+    # Staff take an open alert ("someone is on it"); it stays open until the condition clears.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-opened_at"]

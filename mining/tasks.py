@@ -67,3 +67,19 @@ def sync_account(self, provider_id: int, account_id: int) -> dict:
 def hashrate_retention() -> dict:
     """Daily: drop fine-grained hashrate points past their retention (coarser ones stay)."""
     return hashrate_retention_apply(now=timezone.now())
+
+
+# The portal (issue 10): staff ask for an import of the accounts the provider's key sees on the pool.
+@shared_task(bind=True, max_retries=3, **TASK_OPTIONS)
+def mining_accounts_import_task(self, provider_id: int) -> dict:
+    """Read the pool's account list and record it (new ones unassigned); transient pool errors retry."""
+    from mining.services.operations import mining_accounts_import_from_pool
+
+    try:
+        counts = mining_accounts_import_from_pool(provider_id=provider_id)
+    except WhiteBitError as exc:
+        if not exc.retryable:
+            logger.warning("account import for provider %s refused: %s", provider_id, exc.user_message)
+            return {"error": exc.user_message}
+        raise self.retry(exc=exc, countdown=min(300, 15 * 2**self.request.retries)) from exc
+    return {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}

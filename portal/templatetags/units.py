@@ -29,3 +29,26 @@ def btc(sats: int | None) -> str:
     if sats is None:
         return "–"
     return f"{Decimal(sats).scaleb(-8):.8f} BTC"
+
+
+def btc_plain(sats: int | None) -> str:
+    """Satoshis as an exact 8-decimal BTC number without the unit (for CSV columns)."""
+    return "" if sats is None else f"{Decimal(sats).scaleb(-8):.8f}"
+
+
+@register.filter
+def btc_hover(sats: int | None) -> str:
+    """The 8-place BTC amount with the exact satoshis in a tooltip (and for screen readers, in the title)."""
+    from django.utils.html import format_html
+
+    if sats is None:
+        return "–"
+    return format_html('<span class="btc" title="{} sats">{}</span>', f"{sats:,}", btc(sats))
+
+
+@register.filter
+def percent(ratio) -> str:
+    """A 0..1 ratio as a percentage with two places ("0.41 %"); exact Decimal rounding."""
+    if ratio is None:
+        return "–"
+    return f"{(Decimal(ratio) * 100).quantize(Decimal('0.01'))} %"

@@ -113,6 +113,18 @@ def victim_ids(world):
         world.carol.pk,
         viewer.pk,
     }
+    # The portal's objects (issue 10): the victim customer's mining accounts, workers, alerts.
+    from mining.models import Alert, Worker
+    from tests.portal.portal_rows import fleet_rows_add
+
+    accounts = fleet_rows_add(provider=world.provider_a, customer=world.customer_a1, n=2)
+    ids |= {a.pk for a in accounts}
+    ids |= set(Worker.objects.filter(account__in=accounts).values_list("pk", flat=True))
+    ids |= set(Alert.objects.filter(account__in=accounts).values_list("pk", flat=True))
+    from mining.models import AlertRule
+
+    rule = AlertRule.objects.create(provider=world.provider_a, customer=world.customer_a1, kind="worker_offline")
+    ids.add(rule.pk)
     return sorted(ids)
 
 
@@ -216,6 +228,8 @@ def test_another_customers_admin_gets_404_everywhere_and_changes_nothing(world, 
 def test_the_walk_sees_every_route_and_fails_on_one_it_cannot_fill(world):
     names = {r.name for r in _routes()}
     assert {"staff:team", "staff:audit_log", "customer:team", "customer:audit_log", "provider_home"} <= names
+    assert {"staff:fleet", "staff:account_sync", "staff:alert_ack", "customer:dashboard", "customer:workers",
+            "customer:worker_detail", "customer:rewards_csv", "customer:watcher_links"} <= names
     with pytest.raises(AssertionError, match="cannot fill"):
         _kwarg_sets(Route("staff:new_thing", frozenset({"provider_slug", "statement_id"})), victim={}, own={}, ids=[])
 

@@ -2,11 +2,21 @@
 
 from django.urls import path
 
-from portal.views.customer import audit, team
+from portal.views.customer import alert_settings, audit, dashboard, links, rewards, team, workers
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
     path("team/<int:pk>/remove/", team.team_remove, name="team_remove"),
     path("invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation_revoke"),
     path("audit/", audit.customer_audit_log, name="audit_log"),
+    # The portal (issue 10): dashboard, workers, rewards, watcher links and payout destinations (read-only).
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
+    path("dashboard/hashrate/", dashboard.hashrate, name="hashrate"),
+    path("workers/", workers.workers, name="workers"),
+    path("workers/rows/", workers.workers_rows, name="workers_rows"),
+    path("workers/<int:pk>/", workers.worker_detail, name="worker_detail"),
+    path("rewards/", rewards.rewards, name="rewards"),
+    path("rewards.csv", rewards.rewards_csv, name="rewards_csv"),
+    path("watcher-links/", links.watcher_links, name="watcher_links"),
+    path("alert-settings/", alert_settings.alert_settings, name="alert_settings"),
 ]

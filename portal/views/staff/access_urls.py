@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import audit, team
+from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, team
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -15,4 +15,21 @@ urlpatterns = [
     path("customers/<slug:customer_slug>/users/<int:pk>/remove/", team.customer_user_remove,
          name="customer_user_remove"),
     path("audit/", audit.staff_audit_log, name="audit_log"),
+    # The portal (issue 10): fleet overview, sync now, alerts.
+    path("fleet/", fleet.fleet, name="fleet"),
+    path("fleet/hashrate/", fleet.fleet_hashrate, name="fleet_hashrate"),
+    path("accounts/<int:pk>/sync/", fleet.account_sync, name="account_sync"),
+    path("alerts/", alerts.alerts, name="alerts"),
+    path("alerts/rows/", alerts.alert_rows, name="alert_rows"),
+    path("alerts/<int:pk>/acknowledge/", alerts.alert_ack, name="alert_ack"),
+    path("customers/", customers.customer_list, name="customers"),
+    path("customers/rows/", customers.customer_list, name="customer_rows"),
+    path("customers/new/", customers.customer_new, name="customer_new"),
+    path("customers/<slug:customer_slug>/", customers.customer_detail, name="customer_detail"),
+    path("customers/<slug:customer_slug>/status/", customers.customer_status, name="customer_status"),
+    path("accounts/", accounts.accounts, name="accounts"),
+    path("accounts/import/", accounts.accounts_import, name="accounts_import"),
+    path("accounts/<int:pk>/assign/", accounts.account_assign, name="account_assign"),
+    path("alerts/rules/", alert_rules.alert_rules, name="alert_rules"),
+    path("alerts/rules/<int:pk>/toggle/", alert_rules.alert_rule_toggle, name="alert_rule_toggle"),
 ]

@@ -1,0 +1,206 @@
+"""Reads for the portal's pages: workers, rewards, the fleet's health. Each is a fixed number of queries.
+
+Pages list many rows; every figure a row shows is an annotation of the same query (never a query per row), which
+the tests prove with 1 and with 50 rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+
+from mining.models import Alert, Interval, MiningAccount, Reward, RewardStatus, Worker, WorkerHashrateSample
+from mining.services.alerts import STALE_AFTER_CYCLES
+from tenants.access import Scope, scoped
+
+WORKER_SORTS = {
+    "name": (F("account__name").asc(), F("name").asc()),
+    "-name": (F("account__name").desc(), F("name").desc()),
+    "status": (F("status").asc(), F("account__name").asc(), F("name").asc()),
+    "hashrate": (F("current_hashrate_hs").desc(nulls_last=True), F("name").asc()),
+    "-hashrate": (F("current_hashrate_hs").asc(nulls_first=True), F("name").asc()),
+    "hashrate_24h": (F("hashrate_24h_hs").desc(nulls_last=True), F("name").asc()),
+    "last_seen": (F("last_seen_online_at").desc(nulls_last=True), F("name").asc()),
+}
+
+
+@dataclass(frozen=True)
+class WorkerCounts:
+    online: int
+    low: int
+    offline: int
+
+    @property
+    def total(self) -> int:
+        return self.online + self.low + self.offline
+
+
+def worker_counts(*, scope: Scope, account_ids: list[int] | None = None) -> WorkerCounts:
+    """Workers by status, from the workers table (the pool's own status at the last sync). One query."""
+    qs = scoped(Worker, scope)
+    if account_ids is not None:
+        qs = qs.filter(account_id__in=account_ids)
+    c = qs.aggregate(
+        online=Count("pk", filter=Q(status=Worker.Status.ONLINE)),
+        low=Count("pk", filter=Q(status=Worker.Status.LOW)),
+        offline=Count("pk", filter=Q(status=Worker.Status.OFFLINE)),
+    )
+    return WorkerCounts(c["online"], c["low"], c["offline"])
+
+
+def worker_hashrate_anchor(*, scope: Scope) -> datetime | None:
+    """The newest hourly worker point the portal holds for the scope: the end of the "last 24 h" window."""
+    # Per account, the newest point is one backward step on the (provider, account, interval, at) index; a plain
+    # MAX over the customer's points would read every point of the year.
+    newest = (
+        WorkerHashrateSample.objects.filter(provider_id=OuterRef("provider_id"), account_id=OuterRef("pk"),
+                                            interval=Interval.H1)
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    return scoped(MiningAccount, scope).annotate(newest=Subquery(newest)).aggregate(end=Max("newest"))["end"]
+
+
+def worker_list(
+    *, scope: Scope, anchor_at: datetime | None, search: str = "", status: str = "", account_id: int | None = None,
+    sort: str = "name",
+) -> QuerySet[Worker]:
+    """Workers with their mean hashrate over the 24 hours before `anchor_at` (a correlated subquery on the
+    (worker, interval, at) index, so it stays one query for any number of workers)."""
+    qs = scoped(Worker, scope).select_related("account")
+    if anchor_at is not None:
+        mean = (
+            WorkerHashrateSample.objects.filter(
+                worker=OuterRef("pk"), interval=Interval.H1, at__gt=anchor_at - timedelta(hours=24), at__lte=anchor_at
+            )
+            .values("worker")
+            .annotate(mean=Avg("hashrate_hs"))
+            .values("mean")
+        )
+        qs = qs.annotate(hashrate_24h_hs=Subquery(mean))
+    else:
+        qs = qs.annotate(hashrate_24h_hs=Subquery(WorkerHashrateSample.objects.none().values("hashrate_hs")))
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(account__name__icontains=search))
+    if status in Worker.Status.values:
+        qs = qs.filter(status=status)
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    return qs.order_by(*WORKER_SORTS.get(sort, WORKER_SORTS["name"]))
+
+
+def reward_list_for_page(*, scope: Scope, status: str = "") -> QuerySet[Reward]:
+    qs = scoped(Reward, scope).select_related("account").order_by("-date", "account__name")
+    if status in RewardStatus.values:
+        qs = qs.filter(status=status)
+    return qs
+
+
+@dataclass(frozen=True)
+class RewardTotals:
+    latest_day: date | None
+    latest_day_net_sats: int
+    month_start: date
+    month_to_date_net_sats: int
+    pending_net_sats: int
+
+
+def reward_totals(*, scope: Scope, today: date) -> RewardTotals:
+    """Net rewards (after the pool fee) of the newest day and of `today`'s month, canceled ones left out. Two
+    queries."""
+    live = scoped(Reward, scope).exclude(status=RewardStatus.CANCELED)
+    month_start = today.replace(day=1)
+    agg = live.aggregate(
+        latest=Max("date"),
+        mtd=Sum("reward_sats", filter=Q(date__gte=month_start, date__lte=today)),
+        pending=Sum("reward_sats", filter=Q(status=RewardStatus.PENDING)),
+    )
+    latest_net = 0
+    if agg["latest"] is not None:
+        latest_net = live.filter(date=agg["latest"]).aggregate(s=Sum("reward_sats"))["s"] or 0
+    return RewardTotals(agg["latest"], latest_net, month_start, agg["mtd"] or 0, agg["pending"] or 0)
+
+
+@dataclass(frozen=True)
+class SyncProblem:
+    account: MiningAccount
+    reason: str
+
+
+def sync_stale_after() -> timedelta:
+    return timedelta(seconds=settings.MINING_SYNC_INTERVAL_S * STALE_AFTER_CYCLES)
+
+
+def _ago(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 120:
+        return f"{minutes} minutes"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} hours"
+    return f"{minutes // (24 * 60)} days"
+
+
+def sync_problem_list(*, scope: Scope, now: datetime) -> list[SyncProblem]:
+    """Active accounts whose copy is failing, retrying or out of date, each with the reason in words. One query."""
+    limit = sync_stale_after()
+    qs = (
+        scoped(MiningAccount, scope)
+        .filter(is_active=True)
+        .filter(
+            Q(sync_status__in=[MiningAccount.SyncStatus.FAILED, MiningAccount.SyncStatus.RETRYING])
+            | Q(last_synced_at__isnull=True)
+            | Q(last_synced_at__lt=now - limit)
+        )
+        .select_related("customer")
+        .order_by("customer__name", "name")
+    )
+    problems = []
+    for account in qs:
+        if account.sync_status in (MiningAccount.SyncStatus.FAILED, MiningAccount.SyncStatus.RETRYING):
+            reason = account.sync_error or account.get_sync_status_display()
+            if account.sync_status == MiningAccount.SyncStatus.RETRYING:
+                reason = f"Retrying: {reason}"
+        elif account.last_synced_at is None:
+            reason = "Never copied from the pool yet."
+        else:
+            reason = (f"Last in step {_ago(now - account.last_synced_at)} ago; the sync should run every "
+                      f"{settings.MINING_SYNC_INTERVAL_S // 60 or 1} minutes.")
+        problems.append(SyncProblem(account, reason))
+    return problems
+
+
+def alert_list(*, scope: Scope, state: str = "open") -> QuerySet[Alert]:
+    """Alerts for the alerts page: `open` (unresolved), `unacknowledged` (open and nobody has taken it), `all`."""
+    qs = scoped(Alert, scope).select_related("account", "customer", "worker", "acknowledged_by")
+    if state in ("open", "unacknowledged"):
+        qs = qs.filter(resolved_at__isnull=True)
+    if state == "unacknowledged":
+        qs = qs.filter(acknowledged_at__isnull=True)
+    return qs.order_by("-opened_at", "-pk")
+
+
+def open_alert_count(*, scope: Scope) -> int:
+    return scoped(Alert, scope).filter(resolved_at__isnull=True).count()
+
+
+def customer_list_for_console(*, scope: Scope, search: str = "", status: str = "") -> QuerySet:
+    """Customers with their account, worker and open-alert counts: annotations of one query, not one per row."""
+    from tenants.models import Customer
+
+    accounts = (MiningAccount.objects.filter(customer=OuterRef("pk")).values("customer")
+                .annotate(n=Count("pk")).values("n"))
+    workers = (Worker.objects.filter(customer=OuterRef("pk")).exclude(status=Worker.Status.OFFLINE)
+               .values("customer").annotate(n=Count("pk")).values("n"))
+    alerts = (Alert.objects.filter(customer=OuterRef("pk"), resolved_at__isnull=True).values("customer")
+              .annotate(n=Count("pk")).values("n"))
+    qs = scoped(Customer, scope).annotate(
+        account_count=Subquery(accounts), workers_up=Subquery(workers), open_alert_count=Subquery(alerts)
+    )
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(slug__icontains=search) | Q(contact_emails__icontains=search))
+    if status in Customer.Status.values:
+        qs = qs.filter(status=status)
+    return qs.order_by("name")

@@ -1,0 +1,68 @@
+/* Draws every [data-chart] element from the JSON the server put in the page (json_script), with uPlot.
+   Runs on load and after every htmx swap. Values are display-only: every figure that counts is computed on the
+   server, exactly. */
+(function () {
+  "use strict";
+  var charts = [];
+  window.portalCharts = charts;
+  var UNITS = [["EH/s", 1e18], ["PH/s", 1e15], ["TH/s", 1e12], ["GH/s", 1e9], ["MH/s", 1e6], ["kH/s", 1e3]];
+  var PALETTE = ["#0b6bcb", "#c2410c", "#15803d", "#7e22ce", "#be123c", "#0f766e", "#a16207", "#4338ca"];
+
+  function fmtHs(v) {
+    if (v == null) return "–";
+    for (var i = 0; i < UNITS.length; i++) {
+      if (Math.abs(v) >= UNITS[i][1]) return (v / UNITS[i][1]).toFixed(2) + " " + UNITS[i][0];
+    }
+    return v.toFixed(2) + " H/s";
+  }
+
+  function draw(el) {
+    var source = document.getElementById(el.getAttribute("data-chart"));
+    if (!source) return;
+    var data = JSON.parse(source.textContent);
+    if (!data.times.length) { el.setAttribute("data-drawn", "0"); return; }
+    var series = [{}].concat(data.series.map(function (s, i) {
+      return { label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: false,
+               value: function (u, v) { return fmtHs(v); } };
+    }));
+    var opts = {
+      width: Math.max(280, el.clientWidth || 600),
+      height: window.innerWidth < 600 ? 200 : 260,
+      series: series,
+      scales: { x: { time: true } },
+      axes: [{}, { size: 96, values: function (u, vals) { return vals.map(fmtHs); } }],
+      legend: { live: true },
+    };
+    el.innerHTML = "";
+    var plot = new uPlot(opts, [data.times].concat(data.series.map(function (s) { return s.values; })), el);
+    el.setAttribute("data-drawn", String(data.times.length));
+    charts.push(plot);
+  }
+
+  function init() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-chart]:not([data-drawn])"), draw);
+  }
+
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("htmx:afterSettle", init);
+  window.addEventListener("resize", function () {
+    charts.forEach(function (u) {
+      var el = u.root.parentNode;
+      if (el && el.isConnected) u.setSize({ width: Math.max(280, el.clientWidth), height: u.height });
+    });
+  });
+
+  document.addEventListener("click", function (e) {
+    var btn = e.target.closest("[data-copy]");
+    if (!btn) return;
+    var text = btn.getAttribute("data-copy");
+    var done = function () { btn.textContent = "Copied"; setTimeout(function () { btn.textContent = "Copy"; }, 1500); };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(done);
+    } else {
+      var area = document.createElement("textarea");
+      area.value = text; document.body.appendChild(area); area.select();
+      try { document.execCommand("copy"); done(); } finally { area.remove(); }
+    }
+  });
+})();

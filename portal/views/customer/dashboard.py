@@ -1,0 +1,46 @@
+"""The customer's dashboard: hashrate chart, reject rate, workers by status, the last days' rewards.
+
+The chart is `_hashrate.html`, also served alone (`customer:hashrate`) for htmx when the range changes.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from mining import selectors_charts as charts
+from mining import selectors_portal as portal_selectors
+from portal.views.customer.common import customer_context
+
+RECENT_REWARDS = 7
+
+
+def _chart_context(request: HttpRequest, scope) -> dict:
+    choice = charts.chart_choice(range_key=request.GET.get("range"), interval=request.GET.get("interval"))
+    return {
+        "chart": charts.account_hashrate_chart(scope=scope, choice=choice),
+        "ranges": charts.RANGE_LABELS,
+        "allowed_intervals": charts.ALLOWED_INTERVALS[choice.range_key],
+    }
+
+
+@login_required
+def dashboard(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    ctx = customer_context(request, provider_slug, customer_slug)
+    scope = ctx["scope"]
+    ctx.update(_chart_context(request, scope))
+    ctx.update({
+        "counts": portal_selectors.worker_counts(scope=scope),
+        "totals": portal_selectors.reward_totals(scope=scope, today=timezone.now().date()),
+        "rewards": portal_selectors.reward_list_for_page(scope=scope)[:RECENT_REWARDS],
+    })
+    return render(request, "portal/customer/dashboard.html", ctx)
+
+
+@login_required
+def hashrate(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    ctx = customer_context(request, provider_slug, customer_slug)
+    ctx.update(_chart_context(request, ctx["scope"]))
+    return render(request, "portal/customer/_hashrate.html", ctx)

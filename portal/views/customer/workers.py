@@ -1,0 +1,59 @@
+"""Workers: a sortable, filterable table (`_workers_rows.html`, also served alone for htmx) and one worker's chart."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from mining import selectors_charts as charts
+from mining import selectors_portal as portal_selectors
+from mining.models import MiningAccount, Worker
+from portal.views.customer.common import customer_context, int_or_none, page_of
+from tenants.access import get_in_scope, scoped
+
+
+def _table_context(request: HttpRequest, scope) -> dict:
+    params = {
+        "q": request.GET.get("q", "").strip()[:100],
+        "status": request.GET.get("status", ""),
+        "account": int_or_none(request.GET.get("account")),
+        "sort": request.GET.get("sort", "name"),
+    }
+    anchor = portal_selectors.worker_hashrate_anchor(scope=scope)
+    qs = portal_selectors.worker_list(scope=scope, anchor_at=anchor, search=params["q"], status=params["status"],
+                                      account_id=params["account"], sort=params["sort"])
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("sort", None)
+    return {"params": params, "page": page_of(qs, request), "anchor_at": anchor, "statuses": Worker.Status.choices,
+            "query": query.urlencode(), "sorts": portal_selectors.WORKER_SORTS}
+
+
+@login_required
+def workers(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    ctx = customer_context(request, provider_slug, customer_slug)
+    ctx.update(_table_context(request, ctx["scope"]))
+    ctx["accounts"] = scoped(MiningAccount, ctx["scope"]).order_by("name").only("pk", "name")
+    return render(request, "portal/customer/workers.html", ctx)
+
+
+@login_required
+def workers_rows(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    ctx = customer_context(request, provider_slug, customer_slug)
+    ctx.update(_table_context(request, ctx["scope"]))
+    return render(request, "portal/customer/_workers_rows.html", ctx)
+
+
+@login_required
+def worker_detail(request: HttpRequest, provider_slug: str, customer_slug: str, pk: int) -> HttpResponse:
+    ctx = customer_context(request, provider_slug, customer_slug)
+    scope = ctx["scope"]
+    worker = get_in_scope(Worker.objects.select_related("account"), scope, pk=pk)
+    choice = charts.chart_choice(range_key=request.GET.get("range") or "7d", interval="1h")
+    ctx.update({
+        "worker": worker,
+        "chart": charts.worker_hashrate_chart(scope=scope, worker_id=worker.pk, choice=choice),
+        "ranges": {k: v for k, v in charts.RANGE_LABELS.items() if k in ("6h", "24h", "7d", "30d")},
+    })
+    return render(request, "portal/customer/worker_detail.html", ctx)

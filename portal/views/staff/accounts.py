@@ -1,0 +1,73 @@
+"""Mining accounts in the staff console: import what the pool already has, assign accounts to customers (dated)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from mining import selectors as mining_selectors
+from mining.models import MiningAccount
+from mining.services.accounts import mining_account_assign
+from mining.services.operations import mining_accounts_import_request
+from portal.views.access_common import scope_or_404
+from tenants import selectors
+from tenants.access import Capability, get_in_scope, scoped
+from tenants.models import Customer
+
+
+class AssignForm(forms.Form):
+    customer = forms.IntegerField(required=False)
+    effective_on = forms.DateField(required=False, label="From (UTC day)")
+
+
+@login_required
+def accounts(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    ctx = {
+        "scope": scope,
+        "provider": selectors.provider_get(scope=scope),
+        "accounts": mining_selectors.mining_account_list(scope=scope),
+        "customers": scoped(Customer, scope).order_by("name").only("pk", "name"),
+        "today": timezone.now().astimezone(UTC).date(),
+        "can_manage": scope.can(Capability.MANAGE_ACCOUNTS),
+    }
+    return render(request, "portal/staff/accounts.html", ctx)
+
+
+@login_required
+def accounts_import(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    mining_accounts_import_request(scope=scope)
+    messages.success(request, "The import is queued: accounts the pool lists appear here, unassigned, in a moment.")
+    return redirect("staff:accounts", provider_slug=provider_slug)
+
+
+@login_required
+def account_assign(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    account = get_in_scope(MiningAccount, scope, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = AssignForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"{account.name}: the day must look like 2026-11-15.")
+        return redirect("staff:accounts", provider_slug=provider_slug)
+    today: date = timezone.now().astimezone(UTC).date()
+    try:
+        account = mining_account_assign(scope=scope, account_id=account.pk, customer_id=form.cleaned_data["customer"],
+                                        effective_on=form.cleaned_data["effective_on"], today=today)
+    except ValidationError as exc:
+        messages.error(request, f"{account.name}: {' '.join(exc.messages)}")
+    else:
+        holder = account.customer.name if account.customer_id else "nobody"
+        messages.success(request, f"{account.name} is now held by {holder}.")
+    return redirect("staff:accounts", provider_slug=provider_slug)

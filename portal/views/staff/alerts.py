@@ -1,0 +1,57 @@
+"""Alerts for staff: open, unacknowledged or all (`_alert_rows.html` is also served alone), and acknowledge."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+from django.utils import timezone
+
+from mining import selectors_portal as portal_selectors
+from mining.models import Alert
+from mining.services.operations import alert_acknowledge
+from portal.views.access_common import scope_or_404
+from portal.views.customer.common import page_of
+from tenants import selectors
+from tenants.access import get_in_scope
+
+STATES = {"open": "Open", "unacknowledged": "Open, nobody on it", "all": "All, with cleared ones"}
+
+
+def _context(request: HttpRequest, provider_slug: str) -> dict:
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    state = request.GET.get("state") if request.GET.get("state") in STATES else "open"
+    return {
+        "scope": scope,
+        "provider": selectors.provider_get(scope=scope),
+        "state": state,
+        "states": STATES,
+        "page": page_of(portal_selectors.alert_list(scope=scope, state=state), request, per_page=50),
+    }
+
+
+@login_required
+def alerts(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    return render(request, "portal/staff/alerts.html", _context(request, provider_slug))
+
+
+@login_required
+def alert_rows(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    return render(request, "portal/staff/_alert_rows.html", _context(request, provider_slug))
+
+
+@login_required
+def alert_ack(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    get_in_scope(Alert, scope, pk=pk)  # outsiders get 404 before they learn which methods the route takes
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        alert = alert_acknowledge(scope=scope, alert_id=pk, now=timezone.now())
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Acknowledged: {alert.message}")
+    return redirect("staff:alerts", provider_slug=provider_slug)

@@ -1,0 +1,102 @@
+"""Customers in the staff console: list with search and status, detail, create, suspend / reactivate."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
+
+from mining import selectors as mining_selectors
+from mining import selectors_portal as portal_selectors
+from portal.access_forms import form_errors_from
+from portal.views.access_common import scope_or_404
+from portal.views.customer.common import page_of
+from tenants import selectors
+from tenants.access import Capability, get_in_scope, scoped
+from tenants.models import Customer, CustomerMembership
+from tenants.services.customers import customer_create_in_scope, customer_status_set
+
+
+class CustomerForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    slug = forms.SlugField(max_length=50, help_text="Part of the customer's web address: lower-case letters, digits, "
+                                                    "hyphens.")
+    contact_emails = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                     help_text="Who gets alerts and bills; one address per line or comma.")
+
+    def clean_contact_emails(self) -> list[str]:
+        raw = self.cleaned_data["contact_emails"].replace(",", "\n").split()
+        emails = []
+        for address in raw:
+            try:
+                validate_email(address)
+            except ValidationError as exc:
+                raise ValidationError(f"“{address}” is not an e-mail address.") from exc
+            emails.append(address.lower())
+        return emails
+
+
+@login_required
+def customer_list(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    q, status = request.GET.get("q", "").strip()[:100], request.GET.get("status", "")
+    qs = portal_selectors.customer_list_for_console(scope=scope, search=q, status=status)
+    ctx = {"scope": scope, "provider": selectors.provider_get(scope=scope), "page": page_of(qs, request, 50),
+           "q": q, "status": status, "statuses": Customer.Status.choices,
+           "can_manage": scope.can(Capability.MANAGE_CUSTOMERS)}
+    template = "portal/staff/_customer_rows.html" if request.path.endswith("/rows/") else "portal/staff/customers.html"
+    return render(request, template, ctx)
+
+
+@login_required
+def customer_new(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    scope.require(Capability.MANAGE_CUSTOMERS)
+    form = CustomerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = customer_create_in_scope(scope=scope, **form.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(form, exc)
+        else:
+            messages.success(request, f"{customer.name} is created. Invite its users from its page.")
+            return redirect("staff:customer_detail", provider_slug=provider_slug, customer_slug=customer.slug)
+    return render(request, "portal/staff/customer_new.html",
+                  {"scope": scope, "provider": selectors.provider_get(scope=scope), "form": form})
+
+
+@login_required
+def customer_detail(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    staff_scope = scope_or_404(request, provider_slug=provider_slug)
+    customer = get_in_scope(Customer, staff_scope, slug=customer_slug)
+    scope = staff_scope.narrowed_to_customer(customer.pk)
+    ctx = {
+        "scope": staff_scope,
+        "provider": selectors.provider_get(scope=staff_scope),
+        "customer": customer,
+        "accounts": mining_selectors.mining_account_list(scope=scope),
+        "members": scoped(CustomerMembership, scope).select_related("user").order_by("user__email"),
+        "alerts": portal_selectors.alert_list(scope=scope)[:20],
+        "counts": portal_selectors.worker_counts(scope=scope),
+        "can_manage": staff_scope.can(Capability.MANAGE_CUSTOMERS),
+    }
+    return render(request, "portal/staff/customer_detail.html", ctx)
+
+
+@login_required
+def customer_status(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    customer = get_in_scope(Customer, scope, slug=customer_slug)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    wanted = request.POST.get("status")
+    if wanted not in Customer.Status.values:
+        messages.error(request, "Choose suspend or reactivate.")
+    else:
+        customer = customer_status_set(scope=scope, customer_id=customer.pk, status=wanted)
+        messages.success(request, f"{customer.name} is now {customer.get_status_display().lower()}.")
+    return redirect("staff:customer_detail", provider_slug=provider_slug, customer_slug=customer.slug)
