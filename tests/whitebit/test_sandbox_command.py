@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -35,12 +36,15 @@ def test_invalid_options(args, message):
         call_command("run_sandbox", *BASE, *args)
 
 
+def _real_now_ms() -> int:
+    """The real clock the sandbox process judges nonces by, also when this run fakes its own (`--fake-now`)."""
+    return int((time.time() - float(os.environ.get("TEST_CLOCK_OFFSET_S", "0"))) * 1000)
+
+
 def test_serves_until_interrupted():
     proc = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "tests.fake_clock_run",  # lives at the test run's clock, faked or not
             "manage.py",
             "run_sandbox",
             *BASE,
@@ -72,7 +76,7 @@ def test_serves_until_interrupted():
         assert "acct_001, acct_002" in output and "api key:   k" in output
         path = "/api/v4/mining/accounts"
         signed = request_sign(
-            api_key="k", api_secret="s", body={"request": path, "nonce": int(time.time() * 1000), "nonceWindow": True}
+            api_key="k", api_secret="s", body={"request": path, "nonce": _real_now_ms(), "nonceWindow": True}
         )
         response = requests.post(base_url + path, data=signed.body, headers=signed.headers, timeout=10)
         assert [a["name"] for a in response.json()["data"]] == ["acct_002", "acct_001"]
