@@ -121,7 +121,8 @@ class StatementViewSet(BillingViewSet):
         response["Content-Disposition"] = f'attachment; filename="{self._filename(data, "xlsx")}"'
         return response
 
-    @extend_schema(parameters=[CUSTOMER_ID, PERIOD], responses={(200, "application/pdf"): OpenApiTypes.BINARY, **REFUSED})
+    @extend_schema(parameters=[CUSTOMER_ID, PERIOD],
+                   responses={(200, "application/pdf"): OpenApiTypes.BINARY, **REFUSED})
     def pdf(self, request, *args, **kwargs):
         data = self._closed()
         response = HttpResponse(downloads.statement_pdf(data, provider_name=downloads.provider_name(self.scope)),
