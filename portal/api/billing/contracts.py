@@ -163,7 +163,7 @@ class BtcPriceViewSet(mixins.ListModelMixin, BillingViewSet):
             v = data.validated_data
             price = btc_price_record(scope=self.scope, currency=v["currency"], period=month_parse(v["period"]),
                                      price=v["price"], as_of=v["as_of"], source=v["source"], now=timezone.now())
-            return 201, s.BtcPriceSerializer(price).data
+            return 201, s.BtcPriceSerializer(self.get_queryset().get(pk=price.pk)).data  # as stored
 
         return self.run_idempotent(request, write, key_required=False)
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.models import BtcPrice, Contract, ContractVersion, MaintenanceWindow, PowerMode, Statement
 from billing.money import btc_str
-from portal.api.fields import SatsField
+from portal.api.fields import SatsField, exact_decimal
 
 
 def _decimal_pattern(integer_digits: int, places: int) -> str:
@@ -35,22 +36,16 @@ class DecimalStringField(serializers.Field):
         return Decimal(data)
 
     def to_representation(self, value) -> str:
-        return f"{value}"
-
-
-def _decimal_schema(field: DecimalStringField) -> dict:
-    return {"type": "string", "pattern": f"^{field.regex}$", "example": "45.5"}
-
-
-# drf-spectacular: each instance documents its own pattern.
-from drf_spectacular.extensions import OpenApiSerializerFieldExtension  # noqa: E402
+        return f"{value:f}"
 
 
 class _DecimalStringFieldExtension(OpenApiSerializerFieldExtension):
+    """drf-spectacular: each field documents its own pattern (the digits its column holds)."""
+
     target_class = DecimalStringField
 
     def map_serializer_field(self, auto_schema, direction):
-        return _decimal_schema(self.target)
+        return {"type": "string", "pattern": f"^{self.target.regex}$", "example": "45.5"}
 
 
 @extend_schema_field({"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{8}$", "example": "0.00052341"})
@@ -67,12 +62,6 @@ class BtcField(serializers.Field):
 
 def _bps(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=10_000, **kwargs)
-
-
-TERMS_DECIMALS = {  # name → (integer digits, places), as the columns hold them
-    "machine_fee_monthly": (16, 8), "power_kw": (10, 6), "efficiency_j_per_th": (8, 4), "price_per_kwh": (16, 8),
-    "minimum_monthly_fee": (16, 8), "sla_hashrate_hs": (26, 6),
-}
 
 
 class ContractTermsSerializer(serializers.Serializer):
@@ -106,12 +95,12 @@ class ContractVersionCreateSerializer(ContractTermsSerializer):
 
 
 class ContractVersionSerializer(serializers.ModelSerializer):
-    machine_fee_monthly = serializers.CharField(read_only=True)
-    power_kw = serializers.CharField(read_only=True)
-    efficiency_j_per_th = serializers.CharField(read_only=True)
-    price_per_kwh = serializers.CharField(read_only=True)
-    minimum_monthly_fee = serializers.CharField(read_only=True)
-    sla_hashrate_hs = serializers.CharField(read_only=True)
+    machine_fee_monthly = exact_decimal(help_text="Per machine and month, in fee_currency.")
+    power_kw = exact_decimal()
+    efficiency_j_per_th = exact_decimal()
+    price_per_kwh = exact_decimal(help_text="In fee_currency.")
+    minimum_monthly_fee = exact_decimal(help_text="In fee_currency.")
+    sla_hashrate_hs = exact_decimal()
     customer_addresses = serializers.ListField(child=serializers.CharField(), read_only=True)
 
     class Meta:
@@ -133,7 +122,7 @@ class ContractSerializer(serializers.ModelSerializer):
 
 
 class BtcPriceSerializer(serializers.ModelSerializer):
-    price = serializers.CharField(read_only=True, help_text="Units of `currency` per 1 BTC, exact.")
+    price = exact_decimal(help_text="Units of `currency` per 1 BTC, exact.")
 
     class Meta:
         model = BtcPrice
@@ -273,10 +262,6 @@ class StatementSerializer(_Totals):
     rates = serializers.ListField(child=serializers.DictField())
     lines = StatementLineSerializer(many=True)
     fees = StatementFeeSerializer(many=True)
-
-    class Meta:
-        fields = ["statement_id", "customer_id", "customer_name", "period", "period_end", "is_closed", "closed_at",
-                  "content_hash", *_SATS_TOTALS, "customer_net_btc", "sla", "rates", "lines", "fees"]
 
     def get_period(self, obj) -> str:
         return f"{obj.period:%Y-%m}"

@@ -5,12 +5,11 @@ content hash recorded at close before the first byte is sent."""
 from __future__ import annotations
 
 import django_filters
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins
+from rest_framework import exceptions, mixins
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -145,8 +144,9 @@ class BillingMonthExportViewSet(BillingViewSet):
 
     def _stream(self, detail: bool):
         if self.scope.customer_id is not None:
-            raise PermissionDenied("A month's exports cover every customer: provider staff only. Download your own "
-                                   "statement at /api/v1/customers/{id}/statements/{YYYY-MM}/csv/.")
+            raise exceptions.PermissionDenied(
+                "A month's exports cover every customer: provider staff only. Download your own statement at "
+                "/api/v1/customers/{id}/statements/{YYYY-MM}/csv/.")
         period = month_parse(self.kwargs["period"], field="period")
         stream = downloads.month_csv_stream(scope=self.scope, period=period, detail=detail)
         response = StreamingHttpResponse(stream, content_type="text/csv")
