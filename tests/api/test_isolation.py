@@ -108,6 +108,8 @@ def test_other_tenants_get_404_everywhere_and_nothing_changes(billing_world):
             client = APIClient()
             authenticate(client)
             for method in actions:
+                if method == "head":  # DRF adds it to a view's actions at its first GET (in-process): it is GET
+                    continue
                 if params:
                     path = route
                     for name in params:
