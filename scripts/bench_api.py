@@ -3,11 +3,12 @@
     .venv/bin/python scripts/bench_api.py [--sizes 1000,10000] [--limit 50]
 
 It creates a fresh PostgreSQL database (`portal_bench_api`), migrates it, seeds one provider with N rows of each
-listed resource (customers, mining accounts, workers, rewards, alerts, watcher links, one account's hashrate
-series), and then walks every page of every list with a bearer token, in process (Django's WSGI handler through
-the test client: the figure is server time, no network). Per endpoint and size it prints the p50/p95 time per page
-and the most SQL queries any page took, for the first page and for the whole walk, so that "constant in the
-number of rows" can be read off directly: the same page size costs the same at row 50 as at row 9,950.
+listed resource (customers, mining accounts, workers, rewards, alerts, watcher links, contracts with a version,
+closed statements, one account's hashrate series), and then walks every page of every list with a bearer token,
+in process (Django's WSGI handler through the test client: the figure is server time, no network). Per endpoint
+and size it prints the p50/p95 time per page and the most SQL queries any page took, for the first page and for
+the whole walk, so that "constant in the number of rows" can be read off directly: the same page size costs the
+same at row 50 as at row 9,950.
 """
 
 from __future__ import annotations
@@ -91,6 +92,7 @@ def seed_to(n: int, world: dict) -> None:
     WatcherLink.accounts.through.objects.bulk_create(
         [WatcherLink.accounts.through(watcherlink_id=link.pk, miningaccount_id=accounts[0].pk) for link in links],
         batch_size=2000)
+    _seed_billing(n, p)
     series = accounts[0]
     have = AccountHashrateSample.objects.filter(account=series).count()
     AccountHashrateSample.objects.bulk_create([
@@ -102,6 +104,32 @@ def seed_to(n: int, world: dict) -> None:
 
     with connection.cursor() as cursor:  # what autovacuum does for a real database after a bulk load
         cursor.execute("ANALYZE")
+
+
+def _seed_billing(n: int, p) -> None:
+    """api2: a contract with one version and one closed statement for each of the first n customers."""
+    from billing.models import BillingMonth, Contract, ContractVersion, Statement
+    from tenants.models import Customer
+
+    customers = list(Customer.objects.filter(provider=p).order_by("pk")[:n])
+    have = Contract.objects.filter(provider=p).count()
+    contracts = Contract.objects.bulk_create([Contract(provider=p, customer=c, created_at=NOW)
+                                              for c in customers[have:]], batch_size=2000)
+    ContractVersion.objects.bulk_create([
+        ContractVersion(provider=p, customer_id=k.customer_id, contract=k, effective_from=date(2026, 1, 1),
+                        revenue_share_bps=2000, machine_count=2, machine_fee_monthly=Decimal("0.0001"),
+                        created_at=NOW) for k in contracts], batch_size=2000)
+    month, _ = BillingMonth.objects.get_or_create(provider=p, period=date(2026, 10, 1),
+                                                  defaults={"closed_at": NOW})
+    have = Statement.objects.filter(provider=p).count()
+    totals = {"gross_sats": 306120, "pool_fee_sats": 6120, "net_sats": 300000, "provider_share_sats": 60000,
+              "customer_share_sats": 240000, "held_by_provider_sats": 300000, "held_by_customer_sats": 0,
+              "hosting_fee_sats": 20000, "sla_credit_sats": 0, "adjustments_sats": 0, "customer_net_sats": 220000,
+              "pending_sats": 0}
+    Statement.objects.bulk_create([
+        Statement(provider=p, customer=c, billing_month=month, period=date(2026, 10, 1), period_end=date(2026, 11, 1),
+                  customer_name=c.name, content_hash="0" * 64, closed_at=NOW, **totals)
+        for c in customers[have:]], batch_size=2000)
 
 
 def walk(client, url: str, repeats: int) -> tuple[list[float], list[int], int]:
@@ -147,7 +175,8 @@ def main() -> None:
 
     provider = services.provider_create(name="Bench", slug="bench", upstream_base_url="https://whitebit.com")
     customer = services.customer_create(provider=provider, name="Bench Customer", slug="bench-customer")
-    token = api_token_create(scope=scope_for_system(provider_id=provider.pk), name="bench", scopes="read").plaintext
+    token = api_token_create(scope=scope_for_system(provider_id=provider.pk), name="bench",
+                             scopes="read,billing").plaintext
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     world = {"provider": provider, "customer": customer}
@@ -157,7 +186,7 @@ def main() -> None:
     for size in (int(s) for s in args.sizes.split(",")):
         seed_to(size, world)
         endpoints = ["/api/v1/customers/", "/api/v1/mining-accounts/", "/api/v1/workers/", "/api/v1/rewards/",
-                     "/api/v1/alerts/", "/api/v1/watcher-links/",
+                     "/api/v1/alerts/", "/api/v1/watcher-links/", "/api/v1/contracts/", "/api/v1/statements/",
                      f"/api/v1/mining-accounts/{world['series_account'].pk}/hashrate/"]
         for endpoint in endpoints:
             client.get(f"{endpoint}?limit={args.limit}")  # warm caches and connections

@@ -23,6 +23,7 @@ v1 = [
     path("", include("portal.api.watcher_links.urls")),
     path("", include("portal.api.alerts.urls")),
     path("", include("portal.api.tokens.urls")),
+    path("", include("portal.api.billing.urls")),  # api2: contracts, statements, exports
 ]
 
 urlpatterns = [

@@ -104,3 +104,42 @@ def api_world(world) -> ApiWorld:
         b1=fleet_make(w.provider_b, w.customer_b1, prefix="b1"),
         tokens=tokens,
     )
+
+
+# ---------------------------------------------------------------------------------------------- api2: billing
+BILLING_NOW = NOW  # 2026-11-20: October 2026 is over and closed below; November is the running month
+
+
+@dataclass
+class BillingWorld:
+    api: ApiWorld
+    contract: object  # customer A1's contract
+    version: object  # its one version (from 2026-10-01)
+    statement: object  # A1's closed October 2026 statement
+    rewards: list  # A1's October rewards
+
+
+@pytest.fixture
+def billing_world(api_world) -> BillingWorld:
+    """Provider A bills customer A1: 20% revenue share and 2 machines at 0.0001 BTC; three October rewards of
+    100,000 sats; October closed. Built through billing's own services, at the fixed clock."""
+    from billing.models import Statement
+    from billing.services.closing import billing_month_close
+    from billing.services.contracts import ContractTerms, contract_version_create
+    from tests.billing.factories import reward_make
+
+    w = api_world.world
+    scope = scope_for_system(provider_id=w.provider_a.pk, actor="test")
+    version = contract_version_create(
+        scope=scope, customer_id=w.customer_a1.pk, effective_from=date(2026, 10, 1), now=BILLING_NOW,
+        terms=ContractTerms(revenue_share_bps=2000, machine_count=2, machine_fee_monthly=Decimal("0.0001")))
+    rewards = [reward_make(api_world.a1["account"], date(2026, 10, d), 100_000) for d in (1, 2, 3)]
+    billing_month_close(scope=scope, period=date(2026, 10, 1), now=BILLING_NOW)
+    api_world.tokens.update({
+        "a_billing": token_make(w.provider_a, scopes="read,write,billing", name="accounting"),
+        "a_billing_read": token_make(w.provider_a, scopes="read,billing", name="ledger"),
+        "a1_billing": token_make(w.provider_a, scopes="read,write,billing", customer=w.customer_a1, name="carol-erp"),
+    })
+    return BillingWorld(api=api_world, contract=version.contract, version=version,
+                        statement=Statement.objects.get(customer=w.customer_a1, period=date(2026, 10, 1)),
+                        rewards=rewards)

@@ -15,6 +15,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from billing.models import Contract, ContractVersion, Statement
 from mining.models import Alert, MiningAccount, Reward, WatcherLink, Worker
 from tenants.models import ApiToken, Customer
 from tests.api.conftest import token_make
@@ -29,11 +30,20 @@ COLLECTION_WRITES = {
     "watcher-links/": lambda a: {"account_ids": [a["account"].pk], "name": "peek", "permissions": ["dashboard"],
                                  "live_until": "1h"},
     "tokens/": lambda a: {"name": "x", "scopes": ["read"], "customer_id": a["customer"].pk},
+    "contracts/": lambda a: {"customer_id": a["customer"].pk, "effective_from": "2026-12-01", "machine_count": 1},
+    "maintenance-windows/": lambda a: {"customer_id": a["customer"].pk, "starts_at": "2026-12-01T08:00:00Z",
+                                       "ends_at": "2026-12-01T09:00:00Z", "reason": "peek"},
 }
-PARAM_MODELS = {"account_id": MiningAccount, "worker_id": Worker}
+# Collections whose writes name nothing of another tenant (a BTC price is the caller's own provider's): there is no
+# cross-tenant request to make; tests/api/test_billing_api.py shows the price lands in the caller's provider only.
+PROVIDER_OWN_WRITES = {"btc-prices/"}
+PARAM_MODELS = {"account_id": MiningAccount, "worker_id": Worker, "customer_id": Customer}
 BODIES = {  # a plausible body per write, so a refusal is the scope's doing and not the body's
     "payout-destination": {"destination": "main_balance"},
+    "contracts/<int:id>/versions/": {"effective_from": "2026-12-01", "machine_count": 3},
+    "contract-versions/": {"machine_count": 3},
 }
+A_CLOSED_MONTH = "2026-10"  # provider A's closed month (billing_world); the other callers' own is open
 
 
 def api_routes():
@@ -54,7 +64,7 @@ def api_routes():
 
 def _snapshot():
     rows = {}
-    for label in ("tenants", "mining"):
+    for label in ("tenants", "mining", "billing"):
         for model in apps.get_app_config(label).get_models():
             values = list(model.objects.order_by("pk").values())
             for v in values:
@@ -66,18 +76,24 @@ def _snapshot():
 def test_the_walk_sees_every_resource():
     routes = {r for r, _, _ in api_routes()}
     assert {"/api/v1/customers/", "/api/v1/mining-accounts/<int:id>/payout-destination/",
-            "/api/v1/workers/<int:worker_id>/hashrate/", "/api/v1/watcher-links/"} <= routes
+            "/api/v1/workers/<int:worker_id>/hashrate/", "/api/v1/watcher-links/",
+            "/api/v1/contracts/<int:id>/versions/",
+            "/api/v1/customers/<int:customer_id>/statements/<month:period>/pdf/",
+            "/api/v1/billing-months/<month:period>/detail-csv/"} <= routes
 
 
-def test_other_tenants_get_404_everywhere_and_nothing_changes(api_world):
+def test_other_tenants_get_404_everywhere_and_nothing_changes(billing_world):
+    api_world = billing_world.api
     w, a1 = api_world.world, api_world.a1
     a_objects = {
         Customer: w.customer_a1, MiningAccount: a1["account"], Worker: a1["workers"][0], Reward: a1["rewards"][0],
         Alert: a1["alert"], WatcherLink: a1["link"],
-        ApiToken: ApiToken.objects.get(customer=w.customer_a1),
+        ApiToken: ApiToken.objects.get(customer=w.customer_a1, name="carol-tool"),
+        Contract: billing_world.contract, ContractVersion: billing_world.version, Statement: billing_world.statement,
     }
     a_context = {"customer": w.customer_a1, "account": a1["account"]}
-    a2_token = token_make(w.provider_a, scopes="read,write", customer=w.customer_a2, name="a2-write")
+    # every scope an outsider could hold, billing included: a refusal must be the tenancy's, not the scope's
+    a2_token = token_make(w.provider_a, scopes="read,write,billing", customer=w.customer_a2, name="a2-write")
     outsiders = {
         "provider B token": lambda c: c.credentials(HTTP_AUTHORIZATION=f"Bearer {api_world.tokens['b_write']}"),
         "customer A2 token": lambda c: c.credentials(HTTP_AUTHORIZATION=f"Bearer {a2_token}"),
@@ -87,10 +103,13 @@ def test_other_tenants_get_404_everywhere_and_nothing_changes(api_world):
     failures, calls = [], 0
     for route, view, actions in api_routes():
         params = re.findall(r"<int:(\w+)>", route)
+        month_only = not params and "<month:period>" in route
         for caller, authenticate in outsiders.items():
             client = APIClient()
             authenticate(client)
             for method in actions:
+                if method == "head":  # DRF adds it to a view's actions at its first GET (in-process): it is GET
+                    continue
                 if params:
                     path = route
                     for name in params:
@@ -99,8 +118,12 @@ def test_other_tenants_get_404_everywhere_and_nothing_changes(api_world):
                             failures.append(f"{route}: no object of {model} to try; add one to this walk")
                             break
                         path = path.replace(f"<int:{name}>", str(a_objects[model].pk))
+                    path = path.replace("<month:period>", A_CLOSED_MONTH)
                     body = next((b for k, b in BODIES.items() if k in route), {})
                     expected = {404}
+                elif month_only:
+                    # the caller's own month (A's cannot be named): not closed for them, or not theirs to export
+                    path, body, expected = route.replace("<month:period>", A_CLOSED_MONTH), {}, {400, 403, 404}
                 else:
                     path = route
                     if method == "get":
@@ -108,6 +131,8 @@ def test_other_tenants_get_404_everywhere_and_nothing_changes(api_world):
                         expected = {200}
                     else:
                         key = route.removeprefix("/api/v1/")
+                        if key in PROVIDER_OWN_WRITES:
+                            continue
                         if key not in COLLECTION_WRITES:
                             failures.append(f"{method.upper()} {route}: no cross-tenant request; add one")
                             continue
@@ -119,6 +144,9 @@ def test_other_tenants_get_404_everywhere_and_nothing_changes(api_world):
                 calls += 1
                 if response.status_code not in expected:
                     failures.append(f"{caller}: {method.upper()} {path} → {response.status_code}")
+                elif month_only:
+                    if w.customer_a1.name in response.content.decode(errors="replace"):
+                        failures.append(f"{caller}: GET {path} shows provider A's customer A1")
                 elif not params and method == "get":
                     leaked = {r["id"] for r in response.json()["results"]} & {
                         o.pk for m, o in a_objects.items() if m is view.model}

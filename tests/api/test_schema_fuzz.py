@@ -34,7 +34,7 @@ def fuzz_token(pool_provider, settings):
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield token_make(pool_provider.provider, scopes="read,write", name="fuzz")
+        yield token_make(pool_provider.provider, scopes="read,write,billing", name="fuzz")
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
