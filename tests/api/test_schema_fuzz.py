@@ -8,7 +8,7 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
@@ -40,9 +40,24 @@ def fuzz_token(pool_provider, settings):
         request_finished.connect(close_old_connections)
 
 
+# One test item per operation, each with its own id: schemathesis' own parametrization gives every item the same
+# node id, which xdist collapses into one (so under `make test` only one operation ran).
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
 @pytest.mark.django_db
-@schema.parametrize()
-@settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck),
-          phases=[Phase.explicit, Phase.generate])
-def test_api_conforms_to_its_schema(case, fuzz_token):
-    case.call_and_validate(headers={"Authorization": f"Bearer {fuzz_token}"}, checks=CHECKS)
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])
+def test_api_conforms_to_its_schema(operation, fuzz_token):
+    @given(case=operation.as_strategy())
+    @settings(max_examples=20, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck),
+              phases=[Phase.explicit, Phase.generate])
+    def run(case) -> None:
+        case.call_and_validate(headers={"Authorization": f"Bearer {fuzz_token}"}, checks=CHECKS)
+
+    run()
+
+
+def test_every_operation_is_its_own_test_item():
+    """The list comes from the served schema (a new endpoint is fuzzed without editing this file), and the ids are
+    unique, so xdist runs every operation instead of collapsing them into one."""
+    assert len({op.label for op in OPERATIONS}) == len(OPERATIONS) > 0
