@@ -35,7 +35,7 @@ def alert_list_api(*, scope: Scope) -> QuerySet[Alert]:
 
 def watcher_link_list_api(*, scope: Scope) -> QuerySet[WatcherLink]:
     return scoped(WatcherLink, scope).prefetch_related(
-        Prefetch("accounts", queryset=MiningAccount.objects.only("id").order_by("id"))
+        Prefetch("accounts", queryset=scoped(MiningAccount, scope).only("id").order_by("id"))
     )
 
 

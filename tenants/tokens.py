@@ -122,7 +122,7 @@ def api_token_revoke(*, scope: Scope, token_id: int, now: datetime | None = None
 
 
 def api_token_list(*, scope: Scope):
-    return scoped(ApiToken, scope).order_by("-created_at", "-id")
+    return scoped(ApiToken, scope).select_related("customer").order_by("-created_at", "-id")
 
 
 class TokenRejected(Exception):

@@ -20,7 +20,8 @@ def watcher_links(request: HttpRequest, provider_slug: str, customer_slug: str) 
     ctx = customer_context(request, provider_slug, customer_slug)
     scope = ctx["scope"]
     links = scoped(WatcherLink, scope).filter(is_active=True).prefetch_related(
-        Prefetch("accounts", queryset=MiningAccount.objects.only("pk", "name"))
+        # Scoped too: an account moved to another customer since the link was made is not named here.
+        Prefetch("accounts", queryset=scoped(MiningAccount, scope).only("pk", "name"))
     ).order_by("-upstream_created_at", "pk")
     ctx.update({
         "links": links,
