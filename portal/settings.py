@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "drf_spectacular",  # REST API (issue 11): OpenAPI schema
     "drf_spectacular_sidecar",  # REST API (issue 11): Swagger UI / Redoc assets served from our static files
     "django_celery_beat",
+    "django_htmx",  # portal (issue 10): request.htmx for the fragments htmx swaps in
     "tenants",
     "mining",
     "billing",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "portal.middleware.AuditContextMiddleware",
