@@ -156,6 +156,10 @@ class Worker(CustomerOwned):
     last_seen_online_at = models.DateTimeField(null=True, blank=True)
     offline_since_at = models.DateTimeField(null=True, blank=True)
     current_hashrate_hs = models.DecimalField(**HASHRATE, null=True, blank=True)
+    # Rollup written by the worker-hashrate sync: the mean of the worker's hourly points over the 24 hours up to
+    # the account's newest point, so the workers table sorts by it without averaging 500 series per request.
+    hashrate_24h_hs = models.DecimalField(**HASHRATE, null=True, blank=True)
+    hashrate_24h_until_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from mining.models import Alert, Interval, MiningAccount, Reward, RewardStatus, Worker, WorkerHashrateSample
 from mining.services.alerts import STALE_AFTER_CYCLES
@@ -65,24 +65,11 @@ def worker_hashrate_anchor(*, scope: Scope) -> datetime | None:
 
 
 def worker_list(
-    *, scope: Scope, anchor_at: datetime | None, search: str = "", status: str = "", account_id: int | None = None,
-    sort: str = "name",
+    *, scope: Scope, search: str = "", status: str = "", account_id: int | None = None, sort: str = "name",
 ) -> QuerySet[Worker]:
-    """Workers with their mean hashrate over the 24 hours before `anchor_at` (a correlated subquery on the
-    (worker, interval, at) index, so it stays one query for any number of workers)."""
+    """Workers with their 24 h mean, the rollup column the worker-hashrate sync writes (`worker_means_refresh`):
+    averaging 500 series per request made the sort by it the slowest page (docs/BENCHMARKS.md §6)."""
     qs = scoped(Worker, scope).select_related("account")
-    if anchor_at is not None:
-        mean = (
-            WorkerHashrateSample.objects.filter(
-                worker=OuterRef("pk"), interval=Interval.H1, at__gt=anchor_at - timedelta(hours=24), at__lte=anchor_at
-            )
-            .values("worker")
-            .annotate(mean=Avg("hashrate_hs"))
-            .values("mean")
-        )
-        qs = qs.annotate(hashrate_24h_hs=Subquery(mean))
-    else:
-        qs = qs.annotate(hashrate_24h_hs=Subquery(WorkerHashrateSample.objects.none().values("hashrate_hs")))
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(account__name__icontains=search))
     if status in Worker.Status.values:

@@ -99,6 +99,10 @@ def seed(worker_days: int) -> tuple[object, str]:
                    'main_balance', '', md5(d::text) || md5(d::text), now()
             FROM generate_series(%(end)s::timestamptz - interval '365 days',
                                  %(end)s::timestamptz - interval '1 day', interval '1 day') d""", owner)
+    from mining.services.sync.worker_hashrate import worker_means_refresh
+
+    worker_means_refresh(account_id=account.pk)  # the rollup the sync writes after each worker-hashrate read
+    with connection.cursor() as cur:
         cur.execute("ANALYZE")
         cur.execute("SELECT count(*) FROM mining_workerhashratesample")
         worker_points = cur.fetchone()[0]

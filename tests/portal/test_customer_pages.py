@@ -6,8 +6,10 @@ import csv
 import io
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.db.models import F
 
 from mining.models import (
     AccountHashrateSample,
@@ -20,6 +22,7 @@ from mining.models import (
 )
 from mining.selectors_charts import chart_choice
 from mining.services.accounts import mining_account_assign
+from mining.services.sync.worker_hashrate import worker_means_refresh
 from portal.templatetags.units import btc, btc_hover, hashrate, percent
 from tenants import services
 from tenants.models import CustomerRole
@@ -96,6 +99,35 @@ def test_workers_table_filters_sorts_searches_and_shows_the_24h_mean(synced, cli
     assert by_rate.index(f">{fastest.account.name}.{fastest.name}<") < by_rate.index("</tbody>")
     first_row = by_rate[by_rate.index("<tbody>"):].split("</tr>")[0]
     assert f"{fastest.account.name}.{fastest.name}" in first_row and hashrate(fastest.current_hashrate_hs) in first_row
+
+
+def test_the_24h_mean_is_the_mean_of_the_last_24_hourly_points_and_sorts_the_table(synced, client):
+    """The 24 h mean column is a rollup the sync writes: it must equal the mean of the worker's own hourly points
+    in the 24 hours up to its account's newest point, sort the table, and not change on a re-sync."""
+    pp = synced
+    own_workers = Worker.objects.filter(account__in=pp.accounts[:-1])
+    checked = 0
+    for worker in own_workers:
+        newest = WorkerHashrateSample.objects.filter(account=worker.account, interval=Interval.H1).order_by("-at")[0].at
+        points = list(WorkerHashrateSample.objects.filter(
+            worker=worker, interval=Interval.H1, at__gt=newest - timedelta(hours=24), at__lte=newest
+        ).values_list("hashrate_hs", flat=True))
+        if points:
+            expected = (sum(points) / len(points)).quantize(Decimal("0.000001"))
+            assert (worker.hashrate_24h_hs, worker.hashrate_24h_until_at) == (expected, newest)
+            checked += 1
+        else:
+            assert worker.hashrate_24h_hs is None
+    assert checked > 0
+    rows = client.get(pp.base + "workers/rows/?sort=hashrate_24h").content.decode()
+    ranked = own_workers.order_by(F("hashrate_24h_hs").desc(nulls_last=True), "name")
+    first_row = rows[rows.index("<tbody>"):].split("</tr>")[0]
+    assert f"{ranked[0].account.name}.{ranked[0].name}" in first_row
+    assert hashrate(ranked[0].hashrate_24h_hs) in first_row
+    before = list(own_workers.order_by("pk").values_list("pk", "hashrate_24h_hs", "hashrate_24h_until_at"))
+    for account in pp.accounts[:-1]:
+        assert worker_means_refresh(account_id=account.pk) == 0  # nothing changed, nothing written
+    assert list(own_workers.order_by("pk").values_list("pk", "hashrate_24h_hs", "hashrate_24h_until_at")) == before
 
 
 def test_worker_detail_draws_its_hourly_series_and_another_customers_worker_is_404(synced, client):

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Avg
 
 from mining.models import Interval, MiningAccount, SyncDataset, Worker, WorkerHashrateSample
 from mining.services.sync.run import SyncRun, quantize, state_success
@@ -66,6 +67,37 @@ def sync_worker_hashrate(run: SyncRun, now: datetime) -> None:
                     latest[worker.pk] = value
         for pk, value in latest.items():
             Worker.objects.filter(pk=pk).update(current_hashrate_hs=value)
+        worker_means_refresh(account_id=account.pk)
         MiningAccount.objects.filter(pk=account.pk).update(worker_hashrate_synced_at=now)
         report.count("WorkerHashrateSample", counts)
         state_success(state, now=now, counts=counts, watermark_at=watermark)
+
+
+
+def worker_means_refresh(*, account_id: int, workers=None, samples=None) -> int:
+    """Write each worker's 24 h mean (up to the account's newest hourly point) onto its row; returns rows changed.
+
+    Rows whose mean did not change are not written, so a re-sync changes nothing; a worker with no point in the
+    window gets NULL (the table shows "–" rather than a stale mean). `workers`/`samples` are the model classes,
+    so the data migration that fills the column for existing data runs this same code.
+    """
+    workers = workers or Worker
+    samples = samples or WorkerHashrateSample
+    series = samples.objects.filter(account_id=account_id, interval=Interval.H1)
+    anchor = series.order_by("-at").values_list("at", flat=True).first()
+    means = {}
+    if anchor is not None:
+        means = dict(
+            series.filter(at__gt=anchor - timedelta(hours=24), at__lte=anchor)
+            .values("worker_id").annotate(mean=Avg("hashrate_hs")).values_list("worker_id", "mean")
+        )
+    changed = []
+    for worker in workers.objects.filter(account_id=account_id).only("pk", "hashrate_24h_hs", "hashrate_24h_until_at"):
+        mean = means.get(worker.pk)
+        value = None if mean is None else quantize(Decimal(mean), HS_PLACES)
+        until = None if mean is None else anchor
+        if (worker.hashrate_24h_hs, worker.hashrate_24h_until_at) != (value, until):
+            worker.hashrate_24h_hs, worker.hashrate_24h_until_at = value, until
+            changed.append(worker)
+    workers.objects.bulk_update(changed, ["hashrate_24h_hs", "hashrate_24h_until_at"], batch_size=500)
+    return len(changed)
