@@ -118,7 +118,6 @@ def onboard_account(request: HttpRequest, provider_slug: str, customer_slug: str
     scope = scope_or_404(request, provider_slug=provider_slug)
     customer = get_in_scope(Customer, scope, slug=customer_slug)
     scope.require(Capability.MANAGE_ACCOUNTS)
-    provider = selectors.provider_get(scope=scope)
     if request.method != "POST":
         form = MiningAccountForm(initial={"key": new_form_key()})
         return _account_page(request, scope, customer, form)
@@ -171,8 +170,7 @@ def onboard_account(request: HttpRequest, provider_slug: str, customer_slug: str
         mining_account_miner_info_refresh(scope=scope, account_id=account.pk)
     except (WhiteBitError, ValidationError):
         pass  # the hand-over page asks again and says so when the pool stays silent
-    messages.success(request, f"{account.name} is created on {provider.name}'s pool account and assigned to "
-                              f"{customer.name}.")
+    messages.success(request, f"{account.name} is created on the WhiteBIT pool and assigned to {customer.name}.")
     return redirect(_handover_url(provider_slug, account.pk))
 
 
