@@ -279,3 +279,35 @@ def test_the_customer_step_costs_the_same_with_1_and_50_customers(world, client,
     with django_assert_num_queries(len(ctx.captured_queries)):
         page = client.get(url).content.decode()
     assert page.count('<option value="bulk-') == 50
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_double_click_waits_for_the_first_click_and_shows_its_account(pool_provider, client, settings):
+    """The browser shows only the second click's answer: it must be the account the first click made."""
+    import threading
+
+    from django.db import connections
+
+    from tenants.idempotency import idempotency_complete
+
+    pp = pool_provider
+    settings.ONBOARDING_CONCURRENT_WAIT_S = 10
+    owner = _staff(pp, client)
+    url, key = _account_form(client, pp)
+    account = pp.accounts[0]
+    scope = scope_for_user(owner, provider_slug=pp.provider.slug)
+    claim = idempotency_claim(scope=scope, key=key, method="POST", path=url,
+                              body={"name": "first_click", "label": "", "customer_id": pp.customer.pk})
+
+    def first_click_finishes():
+        time.sleep(0.5)
+        idempotency_complete(record=claim.record, status=302, body={"account_id": account.pk})
+        connections.close_all()
+
+    finisher = threading.Thread(target=first_click_finishes)
+    finisher.start()
+    second = client.post(url, {"name": "first_click", "label": "", "key": key})
+    finisher.join()
+    assert second.status_code == 302
+    assert second["Location"] == f"/p/{pp.provider.slug}/accounts/{account.pk}/connect/?onboarding=1"
+    assert not MiningAccount.objects.filter(name="first_click").exists()

@@ -98,4 +98,12 @@ def test_staff_onboard_a_customer_end_to_end(pool_provider, sandbox_clean, live_
     page.wait_for_url(f"**/accounts/{account.pk}/connect/")
     page.set_viewport_size({"width": 390, "height": 844})
     page.screenshot(path=str(SHOTS / "onboarding-07-handover-phone.png"), full_page=True)
+    page.set_viewport_size({"width": 1100, "height": 900})
+    sandbox_clean.fault("/api/v4/mining/miners/info", "503", count=3)
+    page.click("text=Accounts")
+    page.click(f"[aria-label='Connection details of {name}']")
+    page.goto(page.url + "?refresh=1")  # "ask the pool again" while the pool is down: the last known URLs stay
+    assert "did not give the connection details just now" in page.inner_text("main")
+    assert page.inner_text("#stratum-1") == "stratum+tcp://pool.whitebit.com:3333"
+    page.screenshot(path=str(SHOTS / "onboarding-08-handover-pool-down.png"), full_page=True)
     watch.assert_clean()
