@@ -9,6 +9,18 @@ from django.db import transaction
 from mining.models import MiningAccount, SyncDataset
 from mining.services.sync.run import SyncRun, state_success
 from mining.services.upsert import RowCounts
+from mining.whitebit.types import MinerInfo
+
+
+def miner_info_values(info: MinerInfo) -> dict:
+    """The account row's fields that miners/info fills (the sync and the onboarding hand-over share them)."""
+    return {
+        "pool_fee_percent": info.fee_percent,
+        "workers_online": info.workers_online,
+        "workers_offline": info.workers_offline,
+        "workers_low": info.workers_low,
+        "stratum_urls": [{"url": s.url, "workers_count": s.workers_count} for s in info.stratum],
+    }
 
 
 def sync_miner_info(run: SyncRun, now: datetime) -> None:
@@ -17,13 +29,7 @@ def sync_miner_info(run: SyncRun, now: datetime) -> None:
     with transaction.atomic():
         run.lock_owner()
         state = run.state(SyncDataset.MINER_INFO)
-        values = {
-            "pool_fee_percent": info.fee_percent,
-            "workers_online": info.workers_online,
-            "workers_offline": info.workers_offline,
-            "workers_low": info.workers_low,
-            "stratum_urls": [{"url": s.url, "workers_count": s.workers_count} for s in info.stratum],
-        }
+        values = miner_info_values(info)
         changed = [k for k, v in values.items() if getattr(account, k) != v]
         for k in changed:
             setattr(account, k, values[k])

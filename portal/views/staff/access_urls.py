@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, team
+from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, onboarding, team
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -32,4 +32,9 @@ urlpatterns = [
     path("accounts/<int:pk>/assign/", accounts.account_assign, name="account_assign"),
     path("alerts/rules/", alert_rules.alert_rules, name="alert_rules"),
     path("alerts/rules/<int:pk>/toggle/", alert_rules.alert_rule_toggle, name="alert_rule_toggle"),
+    # Onboarding in one flow (issue 10): customer → account on the pool → stratum hand-over → payout.
+    path("onboard/", onboarding.onboard_start, name="onboard"),
+    path("onboard/<slug:customer_slug>/account/", onboarding.onboard_account, name="onboard_account"),
+    path("accounts/<int:pk>/connect/", onboarding.account_connect, name="account_connect"),
+    path("accounts/<int:pk>/payout/", onboarding.account_payout, name="account_payout"),
 ]

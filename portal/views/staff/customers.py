@@ -47,7 +47,8 @@ def customer_list(request: HttpRequest, provider_slug: str) -> HttpResponse:
     qs = portal_selectors.customer_list_for_console(scope=scope, search=q, status=status)
     ctx = {"scope": scope, "provider": selectors.provider_get(scope=scope), "page": page_of(qs, request, 50),
            "q": q, "status": status, "statuses": Customer.Status.choices,
-           "can_manage": scope.can(Capability.MANAGE_CUSTOMERS)}
+           "can_manage": scope.can(Capability.MANAGE_CUSTOMERS),
+           "can_onboard": scope.can(Capability.MANAGE_ACCOUNTS)}
     template = "portal/staff/_customer_rows.html" if request.path.endswith("/rows/") else "portal/staff/customers.html"
     return render(request, template, ctx)
 
@@ -83,6 +84,7 @@ def customer_detail(request: HttpRequest, provider_slug: str, customer_slug: str
         "alerts": portal_selectors.alert_list(scope=scope)[:20],
         "counts": portal_selectors.worker_counts(scope=scope),
         "can_manage": staff_scope.can(Capability.MANAGE_CUSTOMERS),
+        "can_onboard": staff_scope.can(Capability.MANAGE_ACCOUNTS),
     }
     return render(request, "portal/staff/customer_detail.html", ctx)
 

@@ -18,7 +18,7 @@ from mining.models import MiningAccount
 from mining.services.operations import mining_account_sync_request
 from portal.views.access_common import scope_or_404
 from tenants import selectors
-from tenants.access import get_in_scope
+from tenants.access import Capability, get_in_scope
 
 FLEET_ALERTS = 10
 
@@ -45,6 +45,7 @@ def fleet(request: HttpRequest, provider_slug: str) -> HttpResponse:
         "problems": portal_selectors.sync_problem_list(scope=scope, now=now),
         "alerts": portal_selectors.alert_list(scope=scope)[:FLEET_ALERTS],
         "open_alerts": portal_selectors.open_alert_count(scope=scope),
+        "can_onboard": scope.can(Capability.MANAGE_ACCOUNTS),
     }
     return render(request, "portal/staff/fleet.html", ctx)
 

@@ -1,0 +1,273 @@
+"""Onboarding in one flow: customer → mining account created on the pool → stratum hand-over → payout destination.
+
+The account step writes to the pool, so its form carries a one-time idempotency key (made when the form is rendered)
+and claims it through tenants/idempotency.py exactly as the REST API does: a retried or double-clicked submit gets
+the first result (the same hand-over page), a concurrent one waits for it, and after a pool timeout the retry lets
+mining_account_create look upstream before creating anything. The hand-over and payout pages stay reachable from
+the accounts list and the customer page for later use.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from mining.models import MiningAccount, PayoutDestination
+from mining.services.miner_info import mining_account_miner_info_refresh
+from mining.services.upstream_writes import mining_account_create, payout_destination_set
+from mining.whitebit.errors import AuthFailed, RateBudgetExhausted, WhiteBitError
+from portal.access_forms import form_errors_from
+from portal.views.access_common import scope_or_404
+from portal.views.staff.customers import CustomerForm
+from portal.views.staff.onboarding_forms import MiningAccountForm, PayoutForm, PickCustomerForm, new_form_key
+from tenants import selectors
+from tenants.access import Capability, Scope, get_in_scope, scoped
+from tenants.idempotency import (
+    IdempotencyInProgress,
+    IdempotencyKeyInvalid,
+    IdempotencyKeyReused,
+    WriteAttempt,
+    caller_label,
+    idempotency_claim,
+    idempotency_complete,
+    idempotency_outcome_unknown,
+    idempotency_release,
+)
+from tenants.models import Customer, IdempotencyRecord
+from tenants.services.customers import customer_create_in_scope
+
+STEPS = ("Customer", "Mining account", "Connect the miners", "Payout")
+POOL_NO_ANSWER = (
+    "The pool did not answer in time, so it is not known whether the account was created. Send the form again "
+    "with the same values: the portal asks the pool first and never creates it twice."
+)
+
+
+def _stepper(current: int) -> list[dict]:
+    return [{"n": i, "title": t, "state": "done" if i < current else "current" if i == current else "todo"}
+            for i, t in enumerate(STEPS, start=1)]
+
+
+def _ctx(request: HttpRequest, scope: Scope, **extra) -> dict:
+    return {"scope": scope, "provider": selectors.provider_get(scope=scope), **extra}
+
+
+@login_required
+def onboard_start(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    """Step 1: pick an existing customer, or create one (staff who may manage customers)."""
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    scope.require(Capability.MANAGE_ACCOUNTS)
+    can_create = scope.can(Capability.MANAGE_CUSTOMERS)
+    customers = scoped(Customer, scope).filter(status=Customer.Status.ACTIVE).order_by("name").only("pk", "name",
+                                                                                                   "slug")
+    action = request.POST.get("action") if request.method == "POST" else None
+    pick = PickCustomerForm(request.POST if action == "pick" else None, customers=customers,
+                            initial={"customer": request.GET.get("customer")})
+    new = CustomerForm(request.POST if action == "create" else None, prefix="new")
+    if action == "pick" and pick.is_valid():
+        return redirect("staff:onboard_account", provider_slug=provider_slug,
+                        customer_slug=pick.cleaned_data["customer"].slug)
+    if action == "create":
+        scope.require(Capability.MANAGE_CUSTOMERS)
+        if new.is_valid():
+            try:
+                customer = customer_create_in_scope(scope=scope, **new.cleaned_data)
+            except ValidationError as exc:
+                form_errors_from(new, exc)
+            else:
+                messages.success(request, f"{customer.name} is created. Next: its mining account on the pool.")
+                return redirect("staff:onboard_account", provider_slug=provider_slug, customer_slug=customer.slug)
+    return render(request, "portal/staff/onboarding/customer.html",
+                  _ctx(request, scope, steps=_stepper(1), pick=pick, new=new, can_create=can_create))
+
+
+def _wait_for_first(scope: Scope, key: str) -> int | None:
+    """A concurrent submit of the same form (double click): wait a little for the first one's answer.
+
+    The browser shows only the last response of a double click, so answering "busy" at once would hide the
+    account the first click made; waiting for it gives the same page the first click would have shown.
+    """
+    deadline = time.monotonic() + float(getattr(settings, "ONBOARDING_CONCURRENT_WAIT_S", 8.0))
+    records = scoped(IdempotencyRecord, scope).filter(caller=caller_label(scope), key=key)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        record = records.only("state", "response_body").first()
+        if record is None:
+            return None  # the first one was refused and released its key
+        if record.state == IdempotencyRecord.State.DONE:
+            return (record.response_body or {}).get("account_id")
+        if record.state == IdempotencyRecord.State.UNKNOWN:
+            return None
+    return None
+
+
+def _handover_url(provider_slug: str, account_id: int) -> str:
+    return reverse("staff:account_connect", args=[provider_slug, account_id]) + "?onboarding=1"
+
+
+@login_required
+def onboard_account(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    """Step 2: create the customer's mining account on the pool, at most once per rendered form."""
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    customer = get_in_scope(Customer, scope, slug=customer_slug)
+    scope.require(Capability.MANAGE_ACCOUNTS)
+    if request.method != "POST":
+        form = MiningAccountForm(initial={"key": new_form_key()})
+        return _account_page(request, scope, customer, form)
+    form = MiningAccountForm(request.POST)
+    if not form.is_valid():
+        return _account_page(request, scope, customer, _keep_or_renew_key(form))
+    data = form.cleaned_data
+    body = {"name": data["name"], "label": data["label"], "customer_id": customer.pk}
+    try:
+        claim = idempotency_claim(scope=scope, key=data["key"], method="POST", path=request.path, body=body)
+    except IdempotencyInProgress:
+        account_id = _wait_for_first(scope, data["key"])
+        if account_id is not None:
+            return redirect(_handover_url(provider_slug, account_id))
+        form.add_error(None, f"“{data['name']}” is already being created from this form. Wait a few seconds, "
+                             "then reload the accounts list.")
+        return _account_page(request, scope, customer, form, status=409)
+    except (IdempotencyKeyReused, IdempotencyKeyInvalid):
+        form = MiningAccountForm(request.POST.copy())
+        form.data["key"] = new_form_key()
+        form.is_valid()
+        form.add_error(None, "This form was already sent with other values. Check the name and label, then send it "
+                             "again.")
+        return _account_page(request, scope, customer, form)
+    if claim.replay is not None:
+        return redirect(_handover_url(provider_slug, claim.replay[1]["account_id"]))
+    try:
+        account = mining_account_create(scope=scope, name=data["name"], label=data["label"], customer_id=customer.pk,
+                                        attempt=WriteAttempt.for_claim(claim))
+    except WhiteBitError as exc:
+        if isinstance(exc, AuthFailed | RateBudgetExhausted):
+            idempotency_release(record=claim.record)  # refused before anything was written upstream
+            form.add_error(None, exc.user_message)
+        else:
+            idempotency_outcome_unknown(record=claim.record)
+            form.add_error(None, POOL_NO_ANSWER)
+        return _account_page(request, scope, customer, form, status=503 if exc.retryable else 200)
+    except ValidationError as exc:
+        idempotency_release(record=claim.record)
+        form_errors_from(form, exc)
+        return _account_page(request, scope, customer, form)
+    except PermissionDenied:
+        idempotency_release(record=claim.record)
+        raise
+    except BaseException:
+        idempotency_outcome_unknown(record=claim.record)
+        raise
+    idempotency_complete(record=claim.record, status=302, body={"account_id": account.pk})
+    try:
+        mining_account_miner_info_refresh(scope=scope, account_id=account.pk)
+    except (WhiteBitError, ValidationError):
+        pass  # the hand-over page asks again and says so when the pool stays silent
+    messages.success(request, f"{account.name} is created on the WhiteBIT pool and assigned to {customer.name}.")
+    return redirect(_handover_url(provider_slug, account.pk))
+
+
+def _keep_or_renew_key(form: MiningAccountForm) -> MiningAccountForm:
+    """A form refused before anything was sent keeps its key (a fixed resubmit is the same request)."""
+    if "key" in form.errors:
+        data = form.data.copy()
+        data["key"] = new_form_key()
+        form = MiningAccountForm(data)
+        form.is_valid()
+    return form
+
+
+def _account_page(request, scope, customer, form, *, status: int = 200) -> HttpResponse:
+    provider = selectors.provider_get(scope=scope)
+    return render(request, "portal/staff/onboarding/account.html",
+                  _ctx(request, scope, steps=_stepper(2), customer=customer, form=form,
+                       has_credentials=bool(provider.whitebit_api_key and provider.has_api_secret)),
+                  status=status)
+
+
+@login_required
+def account_connect(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
+    """Step 3, and later "Connection details": what the customer types into their miners, from the pool."""
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    account = get_in_scope(MiningAccount.objects.select_related("customer"), scope, pk=pk)
+    pool_problem = ""
+    if not account.stratum_urls or request.GET.get("refresh"):
+        try:
+            account = mining_account_miner_info_refresh(scope=scope, account_id=account.pk)
+        except WhiteBitError as exc:
+            pool_problem = exc.user_message
+        except ValidationError as exc:
+            pool_problem = " ".join(exc.messages)
+    onboarding = bool(request.GET.get("onboarding"))
+    worker_example = f"{account.name}.rack01_s19"
+    urls = [s.get("url", "") for s in account.stratum_urls if s.get("url")]
+    plain = _plain_handover(account, urls, worker_example)
+    return render(request, "portal/staff/onboarding/connect.html", _ctx(
+        request, scope, steps=_stepper(3), onboarding=onboarding, account=account, urls=urls,
+        pool_problem=pool_problem, worker_example=worker_example, plain=plain,
+        can_payout=scope.can(Capability.MANAGE_PAYOUT),
+    ))
+
+
+def _plain_handover(account: MiningAccount, urls: list[str], worker_example: str) -> str:
+    """The hand-over as plain text, to paste into an e-mail or ticket."""
+    lines = [f"Connecting your miners to the WhiteBIT mining pool (account {account.name})", ""]
+    if urls:
+        lines += ["Pool URL" + ("s (use the first; the others are alternatives):" if len(urls) > 1 else ":")]
+        lines += [f"  {u}" for u in urls]
+    else:
+        lines += ["Pool URL: will be sent separately (the pool has not listed it yet)."]
+    lines += ["", f"Worker (user): {account.name}.<worker name>, for example {worker_example}",
+              "Password: x"]
+    return "\n".join(lines)
+
+
+@login_required
+def account_payout(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
+    """Step 4, and later "Payout": main balance or an external address, set on the pool through the service."""
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    account = get_in_scope(MiningAccount.objects.select_related("customer"), scope, pk=pk)
+    onboarding = bool(request.GET.get("onboarding"))
+    can_manage = scope.can(Capability.MANAGE_PAYOUT)
+    initial = {"destination": account.payout_destination or PayoutDestination.MAIN_BALANCE,
+               "address": account.payout_address}
+    form = PayoutForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        scope.require(Capability.MANAGE_PAYOUT)
+        if form.is_valid():
+            try:
+                account = payout_destination_set(scope=scope, account_id=account.pk,
+                                                 destination=form.cleaned_data["destination"],
+                                                 address=form.cleaned_data["address"])
+            except ValidationError as exc:
+                form_errors_from(form, exc)
+            except WhiteBitError as exc:
+                form.add_error(None, f"{exc.user_message} Nothing was changed here; send the form again.")
+            else:
+                where = (f"the address {account.payout_address}" if account.payout_address
+                         else "the WhiteBIT main balance")
+                messages.success(request, f"{account.name} now pays out to {where}.")
+                return _after_payout(provider_slug, account, onboarding)
+    done_url = _done_url(provider_slug, account) if onboarding else ""
+    return render(request, "portal/staff/onboarding/payout.html", _ctx(
+        request, scope, steps=_stepper(4), onboarding=onboarding, account=account, form=form,
+        can_manage=can_manage, done_url=done_url,
+    ))
+
+
+def _done_url(provider_slug: str, account: MiningAccount) -> str:
+    if account.customer_id:
+        return reverse("staff:customer_detail", args=[provider_slug, account.customer.slug])
+    return reverse("staff:accounts", args=[provider_slug])
+
+
+def _after_payout(provider_slug: str, account: MiningAccount, onboarding: bool) -> HttpResponse:
+    return redirect(_done_url(provider_slug, account) if onboarding else reverse("staff:accounts",
+                                                                                 args=[provider_slug]))
