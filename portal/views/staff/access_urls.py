@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, team
+from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, settings, team
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -32,4 +32,5 @@ urlpatterns = [
     path("accounts/<int:pk>/assign/", accounts.account_assign, name="account_assign"),
     path("alerts/rules/", alert_rules.alert_rules, name="alert_rules"),
     path("alerts/rules/<int:pk>/toggle/", alert_rules.alert_rule_toggle, name="alert_rule_toggle"),
+    path("settings/", settings.provider_settings, name="settings"),
 ]
