@@ -65,7 +65,6 @@ def test_admin_creates_a_link_once_and_sees_it_with_copy_button_and_expiry(links
     assert AuditEntry.objects.filter(action="watcher_link.create").count() == 1
     listed = client.get(url).content.decode()
     assert f'data-copy="{link.url}"' in listed and "Copy the link week_view" in listed
-    print(re.findall(r"<time[^>]*>[^<]*</time>", listed))
     assert "in 1\xa0week</time>" in listed  # the expiry in words
     assert _key(listed) != body["idempotency_key"]  # a new form, a new key: another link may be made
 
