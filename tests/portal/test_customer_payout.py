@@ -150,7 +150,7 @@ def test_staff_settings_switch_owner_and_admin_only(payout_world, client):
     assert 'name="address"' in client.get(base).content.decode()
 
 
-def test_payout_page_with_forms_costs_the_same_with_1_and_50_accounts(world, client, django_assert_num_queries):
+def test_payout_page_with_its_form_costs_the_same_with_1_and_50_accounts(world, client, django_assert_num_queries):
     Provider.objects.filter(pk=world.provider_a.pk).update(customers_may_change_payout=True)
     fleet_rows_add(provider=world.provider_a, customer=world.customer_a1, n=1)
     client.force_login(world.carol)
@@ -164,4 +164,4 @@ def test_payout_page_with_forms_costs_the_same_with_1_and_50_accounts(world, cli
     fleet_rows_add(provider=world.provider_a, customer=world.customer_a1, n=49)
     with django_assert_num_queries(len(one.captured_queries)):
         page = client.get(url).content.decode()
-    assert page.count('name="account_id"') == 50
+    assert page.count("<option value=") == 50 and page.count("<tr><td>") == 50

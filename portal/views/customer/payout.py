@@ -20,18 +20,18 @@ from tenants.access import Capability, ScopeKind, get_in_scope, scoped
 
 
 class PayoutForm(forms.Form):
-    destination = forms.ChoiceField(choices=PayoutDestination.choices, widget=forms.RadioSelect, label="Pay to")
+    account_id = forms.TypedChoiceField(coerce=int, label="Account")
+    destination = forms.ChoiceField(choices=PayoutDestination.choices, widget=forms.RadioSelect, label="Pay to",
+                                    initial=PayoutDestination.EXTERNAL_ADDRESS)
     address = forms.CharField(required=False, max_length=100, strip=True, label="Bitcoin address",
-                              help_text="Starts with 1, 3 or bc1. Its checksum is checked before anything is sent.",
+                              help_text="Starts with 1, 3 or bc1; only needed for an external address. Its checksum "
+                                        "is checked before anything is sent.",
                               widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
                                                             "autocapitalize": "off"}))
 
-
-def _form(account: MiningAccount, data=None) -> PayoutForm:
-    return PayoutForm(data, auto_id=f"id_{account.pk}_%s", initial={
-        "destination": account.payout_destination or PayoutDestination.MAIN_BALANCE,
-        "address": account.payout_address,
-    })
+    def __init__(self, *args, accounts: list[MiningAccount], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["account_id"].choices = [(a.pk, a.name) for a in accounts]
 
 
 @login_required
@@ -40,16 +40,19 @@ def payout(request: HttpRequest, provider_slug: str, customer_slug: str) -> Http
     scope, provider = ctx["scope"], ctx["provider"]
     provider_allows = scope.kind != ScopeKind.CUSTOMER or provider.customers_may_change_payout
     can_change = scope.can(Capability.MANAGE_PAYOUT) and provider_allows
-    posted: tuple[int, PayoutForm] | None = None
+    accounts = list(scoped(MiningAccount, scope).filter(customer_id=ctx["customer"].pk).order_by("name"))
+    form = PayoutForm(request.POST or None, accounts=accounts) if can_change else None
     if request.method == "POST":
         scope.require(Capability.MANAGE_PAYOUT)  # viewers: 403 (the service checks again, with the provider's rule)
         if not provider_allows:
             raise PermissionDenied(CUSTOMER_PAYOUT_REFUSED)
-        account = get_in_scope(MiningAccount, scope, pk=request.POST.get("account_id") or 0)
-        form = _form(account, request.POST)
+        # Another customer's account is not among the choices: 404 like any object outside the scope.
+        get_in_scope(MiningAccount, scope, pk=request.POST.get("account_id") or 0)
         if form.is_valid():
+            data = form.cleaned_data
             try:
-                payout_destination_set(scope=scope, account_id=account.pk, **form.cleaned_data)
+                account = payout_destination_set(scope=scope, account_id=data["account_id"],
+                                                 destination=data["destination"], address=data["address"])
             except ValidationError as exc:
                 form_errors_from(form, exc)
             except WhiteBitError as exc:
@@ -58,9 +61,6 @@ def payout(request: HttpRequest, provider_slug: str, customer_slug: str) -> Http
                 messages.success(request, f"Saved: {account.name} is paid there from now on. Your provider's "
                                           "staff and your contacts were e-mailed about the change.")
                 return redirect("customer:payout", provider_slug=provider_slug, customer_slug=customer_slug)
-        posted = (account.pk, form)
-    accounts = list(scoped(MiningAccount, scope).order_by("name"))
-    rows = [(a, (posted[1] if posted and posted[0] == a.pk else _form(a)) if can_change else None) for a in accounts]
-    ctx.update({"rows": rows, "can_change": can_change, "provider_allows": provider_allows,
+    ctx.update({"accounts": accounts, "form": form, "can_change": can_change, "provider_allows": provider_allows,
                 "refused_words": CUSTOMER_PAYOUT_REFUSED})
-    return render(request, "portal/customer/payout.html", ctx, status=400 if posted else 200)
+    return render(request, "portal/customer/payout.html", ctx, status=400 if form and form.errors else 200)
