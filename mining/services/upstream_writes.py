@@ -230,7 +230,7 @@ def payout_destination_set(
     fields = ["payout_destination", "payout_address", "upstream_payout_destination", "upstream_payout_address",
               "payout_drift_detected_at"]
     with transaction.atomic():
-        account = get_in_scope(MiningAccount.objects.select_for_update().select_related("provider"), scope,
+        account = get_in_scope(MiningAccount.objects.select_for_update(of=("self",)).select_related("provider"), scope,
                                pk=account_id)
         before = audit_snapshot(account, fields)
         account.payout_destination = account.upstream_payout_destination = result.destination
