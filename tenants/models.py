@@ -48,6 +48,9 @@ class Provider(models.Model):
     whitebit_api_key = models.CharField(max_length=200, blank=True)
     # Fernet token of the API secret; never the plaintext. Use set_api_secret()/reveal_api_secret().
     api_secret_ciphertext = models.TextField(blank=True, editable=False)
+    customers_may_change_payout = models.BooleanField(
+        default=False, help_text="Customer admins may change their accounts' payout destination themselves."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -160,6 +163,9 @@ class CustomerMembership(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="customer_memberships")
     role = models.CharField(max_length=16, choices=CustomerRole.choices)
+    receives_alert_emails = models.BooleanField(
+        default=True, help_text="Alert e-mails go to this user (the customer's admin may turn them off)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -175,6 +175,7 @@ def _recipients(alert: Alert, customer: Customer | None) -> tuple[list[str], lis
         addresses.update(a for a in (customer.contact_emails or []) if isinstance(a, str))
         addresses.update(
             scoped(CustomerMembership, scope.narrowed_to_customer(customer.pk))
+            .filter(receives_alert_emails=True)  # the customer's admin may opt a user out
             .exclude(user__email="").values_list("user__email", flat=True)
         )
     staff_lower = {a.lower() for a in staff}

@@ -181,18 +181,26 @@ def test_payout_destination_set_is_recorded_and_refusals_change_nothing(api, poo
                       HTTP_IDEMPOTENCY_KEY="pay-2")
     assert refused.status_code == 400
     assert refused.json()["error"]["fields"] == {
-        "address": ["That is not a valid Bitcoin address (it must start with 1, 3 or bc1)."]}
+        "address": ["This address contains characters a Bitcoin address cannot have: check for a typing mistake."]}
+    typo = api.put(url, {"destination": "external_address", "address": VALID_BTC[:-1] + "p"}, format="json",
+                   HTTP_IDEMPOTENCY_KEY="pay-3")  # checked here before it is sent: the pool's pattern would pass it
+    assert typo.status_code == 400 and typo.json()["error"]["fields"] == {
+        "address": ["This address's checksum is wrong: check for a typing mistake."]}
     assert api.get(url).json()["address"] == VALID_BTC
     entries = AuditEntry.objects.filter(action="mining_account.payout_destination_set")
     assert entries.count() == 1 and entries.get().changes["payout_address"] == ["", VALID_BTC]
 
 
-def test_customer_token_may_set_its_own_payout_but_not_create_accounts(api, pool_provider, sandbox_clean):
+def test_customer_token_may_set_its_own_payout_where_allowed_but_not_create_accounts(api, pool_provider, sandbox_clean):
     account = _new_account(api, sandbox_clean, pool_provider.customer.pk)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION="Bearer " + token_make(
         pool_provider.provider, scopes="read,write", customer=pool_provider.customer, name="miner-co"))
     url = f"/api/v1/mining-accounts/{account['id']}/payout-destination/"
+    refused = client.put(url, {"destination": "main_balance"}, format="json", HTTP_IDEMPOTENCY_KEY="c-0")
+    assert refused.status_code == 403  # until the provider lets its customers change it
+    pool_provider.provider.customers_may_change_payout = True
+    pool_provider.provider.save(update_fields=["customers_may_change_payout"])
     assert client.put(url, {"destination": "main_balance"}, format="json",
                       HTTP_IDEMPOTENCY_KEY="c-1").status_code == 200
     denied = _post(client, "/api/v1/mining-accounts/", {"name": sandbox_clean.unique_name("no")}, "c-2")

@@ -161,9 +161,12 @@ def test_rewards_page_and_csv_are_exact_and_only_the_customers_own(synced, clien
 def test_watcher_links_and_payout_destinations_are_listed_read_only(synced, client):
     pp = synced
     html = client.get(pp.base + "watcher-links/").content.decode()
-    assert "3 active watcher links per account" in html and "no way to revoke" in html
+    assert "3 active links per account" in html and "no way to revoke" in html
+    assert "Create link" not in html  # a viewer reads only
     for link in WatcherLink.objects.filter(customer=pp.customer, is_active=True):
         assert f'data-copy="{link.url}"' in html
+    html = client.get(pp.base + "payout/").content.decode()
+    assert "Your hosting provider sets the payout destination" in html and "<form" not in html.split("<main")[-1]
     for account in MiningAccount.objects.filter(pk__in=[a.pk for a in pp.accounts[:-1]]):
         assert account.name in html
     assert pp.moved.name not in html
@@ -171,7 +174,8 @@ def test_watcher_links_and_payout_destinations_are_listed_read_only(synced, clie
 
 def test_another_customer_of_the_same_provider_is_404(synced, client):
     pp = synced
-    for page in ("dashboard/", "workers/", "rewards/", "rewards.csv", "watcher-links/", "dashboard/hashrate/"):
+    for page in ("dashboard/", "workers/", "rewards/", "rewards.csv", "watcher-links/", "dashboard/hashrate/",
+                 "payout/"):
         assert client.get(f"/c/{pp.provider.slug}/other-co/{page}").status_code == 404
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.customer import alert_settings, audit, dashboard, links, rewards, team, workers
+from portal.views.customer import alert_settings, audit, dashboard, links, payout, rewards, team, workers
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -19,4 +19,5 @@ urlpatterns = [
     path("rewards.csv", rewards.rewards_csv, name="rewards_csv"),
     path("watcher-links/", links.watcher_links, name="watcher_links"),
     path("alert-settings/", alert_settings.alert_settings, name="alert_settings"),
+    path("payout/", payout.payout, name="payout"),
 ]

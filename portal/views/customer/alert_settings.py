@@ -1,4 +1,5 @@
-"""A customer's alert settings: who gets the alert e-mails, and which rules watch their accounts (read-only)."""
+"""A customer's alert settings: who gets the alert e-mails (contact addresses, and which of their portal users),
+and which rules watch their accounts (read-only)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from portal.views.customer.common import customer_context
 from portal.views.staff.customers import CustomerForm
 from tenants.access import Capability, scope_for_system, scoped
 from tenants.models import CustomerMembership
-from tenants.services.customers import customer_contacts_set
+from tenants.services.customers import customer_alert_recipients_set, customer_contacts_set
 
 
 class ContactsForm(CustomerForm):
@@ -32,6 +33,12 @@ def alert_settings(request: HttpRequest, provider_slug: str, customer_slug: str)
     scope, customer = ctx["scope"], ctx["customer"]
     can_edit = scope.can(Capability.MANAGE_CUSTOMER_USERS)
     form = ContactsForm(request.POST or None, initial={"contact_emails": "\n".join(customer.contact_emails)})
+    if request.method == "POST" and request.POST.get("form") == "recipients":
+        scope.require(Capability.MANAGE_CUSTOMER_USERS)
+        ids = [int(v) for v in request.POST.getlist("receives") if v.isdigit()]
+        customer_alert_recipients_set(scope=scope, customer_id=customer.pk, receiving_membership_ids=ids)
+        messages.success(request, "Saved: alert e-mails go to the ticked users from now on.")
+        return redirect("customer:alert_settings", provider_slug=provider_slug, customer_slug=customer_slug)
     if request.method == "POST":
         scope.require(Capability.MANAGE_CUSTOMER_USERS)
         if form.is_valid():

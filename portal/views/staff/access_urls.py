@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, onboarding, team
+from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, onboarding, settings, team
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -37,4 +37,5 @@ urlpatterns = [
     path("onboard/<slug:customer_slug>/account/", onboarding.onboard_account, name="onboard_account"),
     path("accounts/<int:pk>/connect/", onboarding.account_connect, name="account_connect"),
     path("accounts/<int:pk>/payout/", onboarding.account_payout, name="account_payout"),
+    path("settings/", settings.provider_settings, name="settings"),
 ]
