@@ -2,6 +2,8 @@
 
 from django.urls import path
 
+import portal.views.staff.billing_contracts as billing_contracts
+import portal.views.staff.billing_setup as billing_setup
 from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, team
 
 urlpatterns = [
@@ -32,4 +34,16 @@ urlpatterns = [
     path("accounts/<int:pk>/assign/", accounts.account_assign, name="account_assign"),
     path("alerts/rules/", alert_rules.alert_rules, name="alert_rules"),
     path("alerts/rules/<int:pk>/toggle/", alert_rules.alert_rule_toggle, name="alert_rule_toggle"),
+    # Billing set-up (issue 10): contracts, BTC prices, maintenance windows, adjustments.
+    path("billing/", billing_setup.billing_home, name="billing"),
+    path("billing/btc-prices/", billing_setup.btc_prices, name="billing_btc_prices"),
+    path("billing/maintenance/", billing_setup.maintenance_windows, name="billing_maintenance"),
+    path("billing/contracts/", billing_contracts.contract_list, name="billing_contracts"),
+    path("billing/contracts/<slug:customer_slug>/", billing_contracts.customer_billing, name="billing_customer"),
+    path("billing/contracts/<slug:customer_slug>/new/", billing_contracts.contract_version_new,
+         name="billing_version_new"),
+    path("billing/contracts/<slug:customer_slug>/versions/<int:pk>/", billing_contracts.contract_version_edit,
+         name="billing_version_edit"),
+    path("billing/contracts/<slug:customer_slug>/adjustments/", billing_contracts.adjustment_new,
+         name="billing_adjustment_new"),
 ]
