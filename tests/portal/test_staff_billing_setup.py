@@ -110,7 +110,8 @@ def test_a_new_version_in_human_units_is_stored_exactly_and_ends_the_current_one
     assert AuditEntry.objects.filter(action="contract.version_create", object_id=str(new.pk)).count() == 1
     assert AuditEntry.objects.filter(action="contract.version_end", object_id=str(billed.pk)).count() == 1
     html = client.get(BASE + "contracts/carol-mining/").content.decode()
-    assert html.count("badge ok") == 1 and "25.50 %" in html and "95.00 % of 1.23 PH/s" in html
+    assert html.count("badge ok") == 1 and html.count("Upcoming") == 0
+    assert "25.50 %" in html and "95.00 % of 1.23 PH/s" in html
     assert "Locked: billed in 2026-10" in html
     assert "12 × 45.5 USD/month" in html and "power from hashrate at 21.5 J/TH, 0.065 USD/kWh" in html
 
@@ -135,9 +136,8 @@ def test_every_bad_term_is_named_on_its_field_and_nothing_is_written(world, bill
     response = post(client, BASE + "contracts/carol-mining/new/", bad)
     assert response.status_code == 200
     form = response.context["form"]
-    assert form.errors["revenue_share_percent"] == ["Must be between 0 and 10000 (basis points: 10000 is 100%)."]
-    assert form.errors["sla_credit_cap_percent"] == [
-        "Must be between 0 and 10000 (basis points of the hosting fees)."]
+    assert form.errors["revenue_share_percent"] == ["Must be between 0 and 100 %."]
+    assert form.errors["sla_credit_cap_percent"] == ["Must be between 0 and 100 %."]
     assert form.errors["fee_currency"] == ["Give BTC or a three-letter currency code such as USD or EUR."]
     assert form.errors["machine_count"] == ["Give a whole number (machines)."]
     assert form.errors["machine_fee_monthly"] == ["Must not be negative."]
@@ -197,8 +197,7 @@ def test_an_open_version_is_corrected_with_an_audit_entry(world, billed, client)
     entry = AuditEntry.objects.get(action="contract.version_update", object_id=str(later.pk))
     assert entry.changes["revenue_share_bps"] == [2000, 2275] and entry.actor_user == world.alice
     bad = post(client, url, {**TERMS_FORM, "revenue_share_percent": "-1"})
-    assert bad.context["form"].errors["revenue_share_percent"] == [
-        "Must be between 0 and 10000 (basis points: 10000 is 100%)."]
+    assert bad.context["form"].errors["revenue_share_percent"] == ["Must be between 0 and 100 %."]
 
 
 def test_a_double_submitted_new_version_is_saved_once(world, billed, client):

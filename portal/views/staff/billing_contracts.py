@@ -51,8 +51,8 @@ def _customer_ctx(request: HttpRequest, provider_slug: str, customer_slug: str):
 def customer_billing(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
     """One customer's contract versions (the current one marked, locked ones saying why) and adjustments."""
     staff_scope, scope, customer = _customer_ctx(request, provider_slug, customer_slug)
-    return render(request, "portal/staff/billing/customer.html", _customer_page_ctx(staff_scope, scope, customer,
-                                                                                    AdjustmentForm()))
+    form = AdjustmentForm(initial={"period": f"{timezone.now():%Y-%m}"})
+    return render(request, "portal/staff/billing/customer.html", _customer_page_ctx(staff_scope, scope, customer, form))
 
 
 def _customer_page_ctx(staff_scope, scope, customer, form: AdjustmentForm) -> dict:

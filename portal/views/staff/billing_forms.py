@@ -37,10 +37,17 @@ SERVICE_TO_FORM = {
 }
 
 
+def _in_form_units(field: str, errors: list[ValidationError]) -> list:
+    """The service counts shares in basis points; staff typed percent, so its range error is said in percent."""
+    if not field.endswith("_bps"):
+        return errors
+    return ["Must be between 0 and 100 %." if str(e.message).startswith("Must be between") else e for e in errors]
+
+
 def errors_to_form(form: forms.Form, exc: ValidationError) -> None:
     """A service's ValidationError on the form, each message on the field staff typed the value into."""
     if hasattr(exc, "error_dict"):
-        exc = ValidationError({SERVICE_TO_FORM.get(k, k): v for k, v in exc.error_dict.items()})
+        exc = ValidationError({SERVICE_TO_FORM.get(k, k): _in_form_units(k, v) for k, v in exc.error_dict.items()})
     form_errors_from(form, exc)
 
 

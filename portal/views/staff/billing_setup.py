@@ -84,7 +84,8 @@ def billing_home(request: HttpRequest, provider_slug: str) -> HttpResponse:
 def btc_prices(request: HttpRequest, provider_slug: str) -> HttpResponse:
     """The recorded BTC prices by month and currency, and the form to record one."""
     scope = scope_or_404(request, provider_slug=provider_slug)
-    form = BtcPriceForm(request.POST or None)
+    today = timezone.now().date()
+    form = BtcPriceForm(request.POST or None, initial={"period": f"{today:%Y-%m}", "as_of": today})
     if request.method == "POST":
         scope.require(Capability.MANAGE_BILLING)
         if form.is_valid():
