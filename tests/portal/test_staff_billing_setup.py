@@ -176,6 +176,7 @@ def test_a_version_used_by_a_closed_statement_says_why_it_cannot_change(world, b
     before = rows()
     response = post(client, url, {**TERMS_FORM, "revenue_share_percent": "30"})
     assert response.status_code == 200
+    assert "was used by a closed statement (2026-10)" in response.content.decode()
     assert response.context["form"].non_field_errors() == [
         "The version from 2026-10-01 was used by a closed statement (2026-10) and cannot change. Add a new version "
         "from the next open month instead."]

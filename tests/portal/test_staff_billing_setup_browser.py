@@ -39,6 +39,9 @@ def _billing_seeded(world) -> None:
     contract_version_create(scope=scope, customer_id=world.customer_a1.pk, effective_from=last, now=now,
                             terms=ContractTerms(revenue_share_bps=2000, machine_count=2,
                                                 machine_fee_monthly=Decimal("0.0001")))
+    # before the close: two days ago may still be in last month, which the close then freezes
+    maintenance_window_create(scope=scope, starts_at=now - timedelta(days=2, hours=3), ends_at=now - timedelta(days=2),
+                              reason="Cooling loop service", now=now)
     billing_month_close(scope=scope, period=last, now=now)
     contract_version_create(scope=scope, customer_id=world.customer_a1.pk, effective_from=month_start(now.date()),
                             now=now, terms=ContractTerms(revenue_share_bps=2250, fee_currency="USD", machine_count=12,
@@ -48,8 +51,6 @@ def _billing_seeded(world) -> None:
                                                          sla_credit_cap_bps=1000))
     btc_price_record(scope=scope, currency="USD", period=month_start(now.date()), price="91234.56",
                      as_of=now.date() - timedelta(days=1), source="WhiteBIT BTC/USD close", now=now)
-    maintenance_window_create(scope=scope, starts_at=now - timedelta(days=2, hours=3), ends_at=now - timedelta(days=2),
-                              reason="Cooling loop service", now=now)
     adjustment_create(scope=scope, customer_id=world.customer_a1.pk, period=month_start(now.date()),
                       amount_sats=-12_345, memo="Rack fee of last month missed", now=now)
 
