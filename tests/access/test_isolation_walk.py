@@ -125,6 +125,12 @@ def victim_ids(world):
 
     rule = AlertRule.objects.create(provider=world.provider_a, customer=world.customer_a1, kind="worker_offline")
     ids.add(rule.pk)
+    # Billing set-up (issue 10): a contract version of the victim customer (its edit page takes the pk).
+    from billing.services.contracts import ContractTerms, contract_version_create
+
+    version = contract_version_create(scope=alice, customer_id=world.customer_a1.pk, effective_from=now.date(),
+                                      terms=ContractTerms(revenue_share_bps=2000), now=now)
+    ids.add(version.pk)
     return sorted(ids)
 
 

@@ -2,7 +2,19 @@
 
 from django.urls import path
 
-from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, onboarding, settings, team
+from portal.views.staff import (
+    accounts,
+    alert_rules,
+    alerts,
+    audit,
+    billing_contracts,
+    billing_setup,
+    customers,
+    fleet,
+    onboarding,
+    settings,
+    team,
+)
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -38,4 +50,16 @@ urlpatterns = [
     path("accounts/<int:pk>/connect/", onboarding.account_connect, name="account_connect"),
     path("accounts/<int:pk>/payout/", onboarding.account_payout, name="account_payout"),
     path("settings/", settings.provider_settings, name="settings"),
+    # Billing set-up (issue 10): contracts, BTC prices, maintenance windows, adjustments.
+    path("billing/", billing_setup.billing_home, name="billing"),
+    path("billing/btc-prices/", billing_setup.btc_prices, name="billing_btc_prices"),
+    path("billing/maintenance/", billing_setup.maintenance_windows, name="billing_maintenance"),
+    path("billing/contracts/", billing_contracts.contract_list, name="billing_contracts"),
+    path("billing/contracts/<slug:customer_slug>/", billing_contracts.customer_billing, name="billing_customer"),
+    path("billing/contracts/<slug:customer_slug>/new/", billing_contracts.contract_version_new,
+         name="billing_version_new"),
+    path("billing/contracts/<slug:customer_slug>/versions/<int:pk>/", billing_contracts.contract_version_edit,
+         name="billing_version_edit"),
+    path("billing/contracts/<slug:customer_slug>/adjustments/", billing_contracts.adjustment_new,
+         name="billing_adjustment_new"),
 ]
