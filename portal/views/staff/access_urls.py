@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, team
+from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, statements, team
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -32,4 +32,21 @@ urlpatterns = [
     path("accounts/<int:pk>/assign/", accounts.account_assign, name="account_assign"),
     path("alerts/rules/", alert_rules.alert_rules, name="alert_rules"),
     path("alerts/rules/<int:pk>/toggle/", alert_rules.alert_rule_toggle, name="alert_rule_toggle"),
+    # Statements (issue 10, billing): months, close, downloads, month exports with progress.
+    path("billing/statements/", statements.statements, name="statements"),
+    path("billing/statements/<str:period>/", statements.statement_month, name="statement_month"),
+    path("billing/statements/<str:period>/close/", statements.statement_month_close, name="statement_month_close"),
+    path("billing/statements/<str:period>/summary.csv", statements.statement_month_csv, name="statement_month_csv"),
+    path("billing/statements/<str:period>/detail.csv", statements.statement_month_detail_csv,
+         name="statement_month_detail_csv"),
+    path("billing/statements/<str:period>/exports/", statements.export_job_start_view, name="export_job_start"),
+    path("billing/statements/<str:period>/<slug:customer_slug>/", statements.statement_customer,
+         name="statement_customer"),
+    path("billing/statements/<str:period>/<slug:customer_slug>/pdf/", statements.statement_customer_pdf,
+         name="statement_customer_pdf"),
+    path("billing/statements/<str:period>/<slug:customer_slug>/csv/", statements.statement_customer_csv,
+         name="statement_customer_csv"),
+    path("billing/exports/<int:pk>/", statements.export_job, name="export_job"),
+    path("billing/exports/<int:pk>/retry/", statements.export_job_retry_view, name="export_job_retry"),
+    path("billing/exports/<int:pk>/download/", statements.export_job_download, name="export_job_download"),
 ]
