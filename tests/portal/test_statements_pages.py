@@ -308,3 +308,17 @@ def test_month_pages_cost_the_same_with_1_and_50_customers(staff, world):
              "months": _count(staff, BASE)}
     assert fifty == one
     assert "Client 048" in staff.get(f"{BASE}2026-11/").content.decode()
+
+
+def test_the_export_tasks_ack_late_stay_under_the_visibility_timeout_and_beat_sweeps():
+    from django.conf import settings as django_settings
+
+    from billing import tasks
+    from portal.celery import app
+
+    for task in (tasks.billing_export_build_task, tasks.billing_export_sweep_task):
+        assert task.acks_late is True and task.reject_on_worker_lost is True and task.name in app.tasks
+    assert tasks.billing_export_build_task.time_limit < django_settings.CELERY_BROKER_TRANSPORT_OPTIONS.get(
+        "visibility_timeout", 3600)
+    entry = app.conf.beat_schedule["billing-export-sweep"]
+    assert entry["task"] == "billing.tasks.billing_export_sweep_task"
