@@ -98,8 +98,14 @@ def test_another_customers_statements_are_a_404(client, world, billed):
     assert client.get("/p/alpha/billing/statements/").status_code == 404  # staff pages are not theirs
 
 
-def test_the_statements_page_costs_the_same_with_1_and_2_closed_months(client, world):
-    bill(world.provider_a, [world.customer_a1], close=(SEPTEMBER,))
+def test_the_statements_page_costs_the_same_with_1_and_50_closed_months(client, world):
+    from datetime import date
+
+    from billing.periods import month_end
+    from billing.services.closing import billing_month_close
+
+    first = date(2022, 8, 1)
+    bill(world.provider_a, [world.customer_a1], close=(first,), start=first)
     client.force_login(world.carol)
 
     def count() -> int:
@@ -109,7 +115,11 @@ def test_the_statements_page_costs_the_same_with_1_and_2_closed_months(client, w
         return len(ctx.captured_queries)
 
     one = count()
-    from billing.services.closing import billing_month_close
-
-    billing_month_close(scope=system(world.provider_a), period=OCTOBER, now=NOW)
+    period = first
+    for _ in range(49):
+        period = month_end(period)
+        billing_month_close(scope=system(world.provider_a), period=period, now=NOW)
+    assert Statement.objects.filter(customer=world.customer_a1).count() == 50
     assert count() == one
+    html = client.get(BASE).content.decode()
+    assert html.count("/pdf/") == 24 and "Page 1 of 3" in html  # two years a page
