@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -147,8 +147,12 @@ def export_csv(*, scope: Scope, period: date, path: Path, detail: bool = False) 
     return count
 
 
-def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False) -> int:
-    """Summary sheet (and a Detail sheet with --detail); BTC amounts are exact decimals shown with 8 places."""
+def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False,
+                progress: Callable[[int], None] | None = None) -> int:
+    """Summary sheet (and a Detail sheet with --detail); BTC amounts are exact decimals shown with 8 places.
+
+    `progress(n)` is told after each customer's summary row (the portal's export job shows "3 of 40 customers").
+    """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -173,6 +177,8 @@ def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False)
                     cells.append(value)
             ws.append(cells)
             count += 1
+            if progress is not None and title == "Summary":
+                progress(count)
     tmp = _atomic_path(path)
     try:
         wb.save(tmp)
@@ -188,8 +194,12 @@ def statement_html(data: Any, *, provider_name: str, standalone: bool = True) ->
     return render_to_string(template, {"statement": data, "provider_name": provider_name})
 
 
-def export_pdf(*, scope: Scope, period: date, directory: Path, provider_name: str) -> list[Path]:
-    """One PDF per customer, `<customer-slug>-<YYYY-MM>.pdf`, from the portal's statement template."""
+def export_pdf(*, scope: Scope, period: date, directory: Path, provider_name: str,
+               progress: Callable[[int], None] | None = None) -> list[Path]:
+    """One PDF per customer, `<customer-slug>-<YYYY-MM>.pdf`, from the portal's statement template.
+
+    `progress(n)` is told after each customer's PDF is written.
+    """
     from weasyprint import HTML
 
     logging.getLogger("weasyprint").setLevel(max(logging.WARNING, logging.getLogger("weasyprint").level))
@@ -207,4 +217,6 @@ def export_pdf(*, scope: Scope, period: date, directory: Path, provider_name: st
         finally:
             tmp.unlink(missing_ok=True)
         written.append(target)
+        if progress is not None:
+            progress(len(written))
     return written

@@ -42,3 +42,22 @@ def billing_month_close_task(self, provider_id: int, period_iso: str) -> dict:
         logger.error("closing %s for provider %s was refused: %s", period_iso, provider_id, exc.messages)
         return {"refused": exc.messages}
     return {"statements": result.statements, "already_closed": result.already_closed}
+
+
+@shared_task(time_limit=3000, soft_time_limit=2940, **TASK_OPTIONS)
+def billing_export_build_task(provider_id: int, job_id: int) -> str:
+    """Build one month export (XLSX or the PDFs' ZIP). A redelivered message finds the job claimed and skips.
+
+    The hard limit stays under the broker's visibility timeout (3600 s), so Redis does not hand a live build to a
+    second worker; a killed worker's job is failed by the lease sweep below."""
+    from billing.services.exports import export_job_run
+
+    return export_job_run(provider_id=provider_id, job_id=job_id)
+
+
+@shared_task(**TASK_OPTIONS)
+def billing_export_sweep_task() -> int:
+    """Beat, every minute: jobs left running by a dead worker or queued on a lost queue are failed with a reason."""
+    from billing.services.exports import export_jobs_expire
+
+    return export_jobs_expire(now=timezone.now())

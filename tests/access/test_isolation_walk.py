@@ -48,6 +48,8 @@ OWN_ACCOUNT_OR_PUBLIC = {
 SKIPPED_NAMESPACES = {"admin", "api"}
 TENANT_PARAMS = {"provider_slug", "customer_slug"}
 OBJECT_PARAMS = {"pk"}
+# Parameters that are not tenants nor objects: one fixed value each (a billing month, YYYY-MM).
+FIXED_PARAMS = {"period": "2026-10"}
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,9 @@ def victim_ids(world):
     version = contract_version_create(scope=alice, customer_id=world.customer_a1.pk, effective_from=now.date(),
                                       terms=ContractTerms(revenue_share_bps=2000), now=now)
     ids.add(version.pk)
+    from tests.portal.statements_world import victim_export_jobs
+
+    ids |= victim_export_jobs(world)  # statements: the victim's closed October 2026 and its export jobs
     return sorted(ids)
 
 
@@ -158,14 +163,14 @@ def _own_ids(*, provider_id: int, customer_id: int | None) -> set[int]:
 def _kwarg_sets(
     route: Route, *, victim: dict, own: dict, ids: list[int], own_ids: set[int] = frozenset()
 ) -> list[dict]:
-    unknown = route.params - TENANT_PARAMS - OBJECT_PARAMS
+    unknown = route.params - TENANT_PARAMS - OBJECT_PARAMS - FIXED_PARAMS.keys()
     if unknown:
         raise AssertionError(f"{route.name}: the isolation walk cannot fill {sorted(unknown)}; teach it (this test)")
     sets = []
     for slugs, needs_object in ((victim, False), (own, True)):
         if needs_object and not (route.params & OBJECT_PARAMS):
             continue  # the outsider's own page without a foreign object is theirs to see
-        base = {k: v for k, v in slugs.items() if k in route.params}
+        base = {k: v for k, v in {**slugs, **FIXED_PARAMS}.items() if k in route.params}
         if "customer_slug" in route.params and "customer_slug" not in slugs:
             continue
         if route.params & OBJECT_PARAMS:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.customer import alert_settings, audit, dashboard, links, payout, rewards, team, workers
+from portal.views.customer import alert_settings, audit, dashboard, links, payout, rewards, statements, team, workers
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -20,4 +20,8 @@ urlpatterns = [
     path("watcher-links/", links.watcher_links, name="watcher_links"),
     path("alert-settings/", alert_settings.alert_settings, name="alert_settings"),
     path("payout/", payout.payout, name="payout"),
+    path("statements/", statements.statements, name="statements"),
+    path("statements/<str:period>/", statements.statement, name="statement"),
+    path("statements/<str:period>/pdf/", statements.statement_pdf, name="statement_pdf"),
+    path("statements/<str:period>/csv/", statements.statement_csv, name="statement_csv"),
 ]

@@ -13,6 +13,7 @@ from portal.views.staff import (
     fleet,
     onboarding,
     settings,
+    statements,
     team,
 )
 
@@ -62,4 +63,21 @@ urlpatterns = [
          name="billing_version_edit"),
     path("billing/contracts/<slug:customer_slug>/adjustments/", billing_contracts.adjustment_new,
          name="billing_adjustment_new"),
+    # Statements (issue 10, billing): months, close, downloads, month exports with progress.
+    path("billing/statements/", statements.statements, name="statements"),
+    path("billing/statements/<str:period>/", statements.statement_month, name="statement_month"),
+    path("billing/statements/<str:period>/close/", statements.statement_month_close, name="statement_month_close"),
+    path("billing/statements/<str:period>/summary.csv", statements.statement_month_csv, name="statement_month_csv"),
+    path("billing/statements/<str:period>/detail.csv", statements.statement_month_detail_csv,
+         name="statement_month_detail_csv"),
+    path("billing/statements/<str:period>/exports/", statements.export_job_start_view, name="export_job_start"),
+    path("billing/statements/<str:period>/<slug:customer_slug>/", statements.statement_customer,
+         name="statement_customer"),
+    path("billing/statements/<str:period>/<slug:customer_slug>/pdf/", statements.statement_customer_pdf,
+         name="statement_customer_pdf"),
+    path("billing/statements/<str:period>/<slug:customer_slug>/csv/", statements.statement_customer_csv,
+         name="statement_customer_csv"),
+    path("billing/exports/<int:pk>/", statements.export_job, name="export_job"),
+    path("billing/exports/<int:pk>/retry/", statements.export_job_retry_view, name="export_job_retry"),
+    path("billing/exports/<int:pk>/download/", statements.export_job_download, name="export_job_download"),
 ]

@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from billing import selectors_portal as billing_selectors
+from billing import selectors_setup as billing_selectors
 from billing.models import ContractVersion
 from billing.services.contracts import adjustment_create, contract_version_create, contract_version_update
 from portal.views.access_common import scope_or_404

@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import selectors_portal as billing_selectors
+from billing import selectors_setup as billing_selectors
 from billing.services.contracts import btc_price_record, maintenance_window_create
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import page_of
