@@ -11,6 +11,7 @@ cannot slip past it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.apps import apps
@@ -127,15 +128,16 @@ def victim_ids(world):
 
     rule = AlertRule.objects.create(provider=world.provider_a, customer=world.customer_a1, kind="worker_offline")
     ids.add(rule.pk)
-    # Billing set-up (issue 10): a contract version of the victim customer (its edit page takes the pk).
-    from billing.services.contracts import ContractTerms, contract_version_create
-
-    version = contract_version_create(scope=alice, customer_id=world.customer_a1.pk, effective_from=now.date(),
-                                      terms=ContractTerms(revenue_share_bps=2000), now=now)
-    ids.add(version.pk)
     from tests.portal.statements_world import victim_export_jobs
 
     ids |= victim_export_jobs(world)  # statements: the victim's closed October 2026 and its export jobs
+    # Billing set-up (issue 10): a later contract version of the victim customer (its edit page takes the pk),
+    # starting after the closed October so the service accepts it at any clock.
+    from billing.services.contracts import ContractTerms, contract_version_create
+
+    version = contract_version_create(scope=alice, customer_id=world.customer_a1.pk, effective_from=date(2026, 11, 1),
+                                      terms=ContractTerms(revenue_share_bps=2000), now=now)
+    ids.add(version.pk)
     return sorted(ids)
 
 
