@@ -48,6 +48,8 @@ POOL_NO_ANSWER = (
     "The pool did not answer in time, so it is not known whether the account was created. Send the form again "
     "with the same values: the portal asks the pool first and never creates it twice."
 )
+POOL_UNCLEAR = ("It is not known whether the account was created: sending the form again with the same values "
+                "checks the pool first and never creates it twice.")
 
 
 def _stepper(current: int) -> list[dict]:
@@ -153,7 +155,7 @@ def onboard_account(request: HttpRequest, provider_slug: str, customer_slug: str
             form.add_error(None, exc.user_message)
         else:
             idempotency_outcome_unknown(record=claim.record)
-            form.add_error(None, POOL_NO_ANSWER)
+            form.add_error(None, POOL_NO_ANSWER if exc.retryable else f"{exc.user_message} {POOL_UNCLEAR}")
         return _account_page(request, scope, customer, form, status=503 if exc.retryable else 200)
     except ValidationError as exc:
         idempotency_release(record=claim.record)
