@@ -30,6 +30,7 @@ OWN_ACCOUNT_OR_PUBLIC = {
     "logout",
     "home",
     "accounts:security",
+    "accounts:preferences",
     "accounts:otp_setup",
     "accounts:otp_verify",
     "accounts:recovery_codes",

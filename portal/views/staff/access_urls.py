@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, team
+from portal.views.staff import accounts, alert_rules, alerts, audit, customers, fleet, labels, team, workers
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -32,4 +32,10 @@ urlpatterns = [
     path("accounts/<int:pk>/assign/", accounts.account_assign, name="account_assign"),
     path("alerts/rules/", alert_rules.alert_rules, name="alert_rules"),
     path("alerts/rules/<int:pk>/toggle/", alert_rules.alert_rule_toggle, name="alert_rule_toggle"),
+    # Labels (site / rack / batch tags) and the staff workers list.
+    path("labels/", labels.labels, name="labels"),
+    path("labels/<int:pk>/delete/", labels.label_remove, name="label_delete"),
+    path("accounts/<int:pk>/labels/", labels.account_labels, name="account_labels"),
+    path("workers/", workers.workers, name="workers"),
+    path("workers/labels/", labels.worker_labels, name="worker_labels"),
 ]
