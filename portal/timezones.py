@@ -24,6 +24,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 SESSION_KEY = "portal_timezone"
+API_PREFIX = "/api/"
 
 
 def timezone_name_for_user(user) -> str:
@@ -53,12 +54,14 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
 
 def user_timezone(request: HttpRequest) -> zoneinfo.ZoneInfo:
     """The zone this request's user reads and types times in."""
-    cached = getattr(request, "session", None) and request.session.get(SESSION_KEY)
+    session = getattr(request, "session", None)
+    cached = session.get(SESSION_KEY) if session is not None else None
     if cached:
         return _zone(cached)
-    name = timezone_name_for_user(getattr(request, "user", None))
-    if getattr(request, "session", None) is not None and getattr(request.user, "is_authenticated", False):
-        request.session[SESSION_KEY] = name
+    user = getattr(request, "user", None)
+    name = timezone_name_for_user(user)
+    if session is not None and getattr(user, "is_authenticated", False):
+        session[SESSION_KEY] = name
     return _zone(name)
 
 
@@ -78,13 +81,17 @@ def local_to_utc(value: datetime, tz: zoneinfo.ZoneInfo | str) -> datetime:
 
 
 class UserTimezoneMiddleware:
-    """Activates the signed-in user's zone for the request (templates, forms); everyone else sees UTC."""
+    """Activates the signed-in user's zone for the request (templates, forms); everyone else, and the REST API,
+    sees UTC."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+        # The REST API answers in UTC whoever calls it (machines compare instants; `Z` is its documented form).
+        if request.path.startswith(API_PREFIX):
+            timezone.deactivate()
+        elif getattr(request, "user", None) is not None and request.user.is_authenticated:
             timezone.activate(user_timezone(request))
         else:
             timezone.deactivate()

@@ -126,6 +126,9 @@ def victim_ids(world):
 
     rule = AlertRule.objects.create(provider=world.provider_a, customer=world.customer_a1, kind="worker_offline")
     ids.add(rule.pk)
+    from mining.models import Label
+
+    ids.add(Label.objects.create(provider=world.provider_a, kind="site", name="Victim site").pk)
     return sorted(ids)
 
 
