@@ -39,6 +39,13 @@ def with_labels(qs: QuerySet) -> QuerySet:
     return qs.prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("kind", "name")))
 
 
+def with_worker_labels(qs: QuerySet) -> QuerySet:
+    """Workers with their own labels and their account's (a site set on the account tags its workers): two extra
+    queries for the whole page."""
+    ordered = Label.objects.order_by("kind", "name")
+    return qs.prefetch_related(Prefetch("labels", queryset=ordered), Prefetch("account__labels", queryset=ordered))
+
+
 def _account_has(label_id: int, account_ref: str):
     return Exists(AccountLabel.objects.filter(account_id=OuterRef(account_ref), label_id=label_id))
 

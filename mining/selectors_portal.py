@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from mining.models import Alert, Interval, MiningAccount, Reward, RewardStatus, Worker, WorkerHashrateSample
-from mining.selectors_labels import alerts_with_label, customers_with_label, with_labels, workers_with_label
+from mining.selectors_labels import alerts_with_label, customers_with_label, with_worker_labels, workers_with_label
 from mining.services.alerts import STALE_AFTER_CYCLES
 from tenants.access import Scope, scoped
 
@@ -72,7 +72,7 @@ def worker_list(
     """Workers with their mean hashrate over the 24 hours before `anchor_at` (a correlated subquery on the
     (worker, interval, at) index, so it stays one query for any number of workers) and their labels (one
     prefetch for the page)."""
-    qs = with_labels(scoped(Worker, scope).select_related("account", "customer"))
+    qs = with_worker_labels(scoped(Worker, scope).select_related("account", "customer"))
     qs = workers_with_label(qs, label_id)
     if anchor_at is not None:
         mean = (
