@@ -90,6 +90,14 @@ def test_staff_on_a_phone_tag_workers_and_read_times_in_their_zone(fleet, live_s
     page.wait_for_selector("text=Give the label a name.")
     _fits_the_phone(page)
     page.screenshot(path=str(SHOTS / "labelstz-04-staff-labels-phone.png"), full_page=True)
+
+    # Every other staff page fits the phone too (tables scroll inside their card, the header wraps).
+    for i, path in enumerate(["", "customers/", "customers/miner-co/", "customers/new/", "alerts/", "alerts/rules/",
+                              "team/", "audit/", "api-tokens/", "customers/miner-co/users/"], start=10):
+        page.goto(f"{live_server.url}/p/{slug}/{path}")
+        page.screenshot(path=str(SHOTS / f"labelstz-{i}-staff-{path.strip('/').replace('/', '-') or 'home'}-phone.png"),
+                        full_page=True)
+        _fits_the_phone(page)
     watch.assert_clean()
 
 
@@ -129,4 +137,17 @@ def test_customer_on_a_phone_sees_labels_and_times_in_their_zone(fleet, live_ser
     assert "Kyiv north" in page.inner_text("#workers-table")
     _fits_the_phone(page)
     page.screenshot(path=str(SHOTS / "labelstz-06-customer-workers-phone.png"), full_page=True)
+
+    worker = page.locator("#workers-table tbody a").first
+    worker.click()
+    assert _chart_points(page) > 0
+    _tokyo_axis(page)
+    pages = ["", "rewards/", "watcher-links/", "alert-settings/", "team/", "audit/", "api-tokens/"]
+    for i, path in enumerate(pages, start=30):
+        page.goto(base + path)
+        page.screenshot(path=str(SHOTS / f"labelstz-{i}-customer-{path.strip('/') or 'home'}-phone.png"),
+                        full_page=True)
+        _fits_the_phone(page)
+    page.goto(f"{live_server.url}/account/security/")
+    _fits_the_phone(page)
     watch.assert_clean()
