@@ -86,11 +86,10 @@ def labels_set_for_account(*, scope: Scope, account_id: int, label_ids: Iterable
             [AccountLabel(provider_id=scope.provider_id, account=account, label_id=pk) for pk in wanted - current],
             ignore_conflicts=True,
         )
-        names = {label.pk: str(label) for label in labels}
-        old_names = dict(Label.objects.filter(pk__in=current).values_list("pk", "name"))
+        named = {label.pk: str(label) for label in Label.objects.filter(pk__in=current | wanted)}
         audit_record(scope=scope, action="mining_account.labels", target=account,
-                     before={"labels": sorted(old_names.get(pk, str(pk)) for pk in current)},
-                     after={"labels": sorted(names[pk] for pk in wanted)})
+                     before={"labels": sorted(named[pk] for pk in current)},
+                     after={"labels": sorted(named[pk] for pk in wanted)})
     return account
 
 

@@ -63,7 +63,7 @@ def test_tag_an_account_exactly_and_idempotently(world, alice):
     labels_set_for_account(scope=alice, account_id=account.pk, label_ids=[batch.pk])
     assert list(account.labels.values_list("name", flat=True)) == ["S19j 2024"]
     entry = AuditEntry.objects.filter(action="mining_account.labels").order_by("-pk").first()
-    assert entry.changes["labels"][0] == ["Kyiv", "S19j 2024"]
+    assert entry.changes["labels"] == [["Hardware batch: S19j 2024", "Site: Kyiv"], ["Hardware batch: S19j 2024"]]
     assert AccountLabel.objects.get(account=account).provider_id == world.provider_a.pk
 
 
