@@ -406,3 +406,7 @@ class Alert(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+# Labels (site / rack / batch tags on accounts and workers) live in their own module.
+from mining.labels_models import AccountLabel, Label, LabelKind, WorkerLabel  # noqa: E402, F401

@@ -14,15 +14,16 @@ from mining.models import (
     Worker,
     WorkerHashrateSample,
 )
+from mining.selectors_labels import with_labels
 from tenants.access import Scope, get_in_scope, scoped
 
 
 def mining_account_list_api(*, scope: Scope) -> QuerySet[MiningAccount]:
-    return scoped(MiningAccount, scope)
+    return with_labels(scoped(MiningAccount, scope))
 
 
 def worker_list_api(*, scope: Scope) -> QuerySet[Worker]:
-    return scoped(Worker, scope)
+    return with_labels(scoped(Worker, scope))
 
 
 def reward_list_api(*, scope: Scope) -> QuerySet[Reward]:

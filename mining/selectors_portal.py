@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from mining.models import Alert, Interval, MiningAccount, Reward, RewardStatus, Worker, WorkerHashrateSample
+from mining.selectors_labels import alerts_with_label, customers_with_label, with_worker_labels, workers_with_label
 from mining.services.alerts import STALE_AFTER_CYCLES
 from tenants.access import Scope, scoped
 
@@ -66,10 +67,13 @@ def worker_hashrate_anchor(*, scope: Scope) -> datetime | None:
 
 def worker_list(
     *, scope: Scope, search: str = "", status: str = "", account_id: int | None = None, sort: str = "name",
+    label_id: int | None = None,
 ) -> QuerySet[Worker]:
     """Workers with their 24 h mean, the rollup column the worker-hashrate sync writes (`worker_means_refresh`):
-    averaging 500 series per request made the sort by it the slowest page (docs/BENCHMARKS.md §6)."""
-    qs = scoped(Worker, scope).select_related("account")
+    averaging 500 series per request made the sort by it the slowest page (docs/BENCHMARKS.md §6); and their
+    labels (one prefetch for the page)."""
+    qs = with_worker_labels(scoped(Worker, scope).select_related("account", "customer"))
+    qs = workers_with_label(qs, label_id)
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(account__name__icontains=search))
     if status in Worker.Status.values:
@@ -159,9 +163,11 @@ def sync_problem_list(*, scope: Scope, now: datetime) -> list[SyncProblem]:
     return problems
 
 
-def alert_list(*, scope: Scope, state: str = "open") -> QuerySet[Alert]:
-    """Alerts for the alerts page: `open` (unresolved), `unacknowledged` (open and nobody has taken it), `all`."""
+def alert_list(*, scope: Scope, state: str = "open", label_id: int | None = None) -> QuerySet[Alert]:
+    """Alerts for the alerts page: `open` (unresolved), `unacknowledged` (open and nobody has taken it), `all`;
+    with `label_id`, only those about an account or worker carrying that label."""
     qs = scoped(Alert, scope).select_related("account", "customer", "worker", "acknowledged_by")
+    qs = alerts_with_label(qs, label_id)
     if state in ("open", "unacknowledged"):
         qs = qs.filter(resolved_at__isnull=True)
     if state == "unacknowledged":
@@ -173,7 +179,9 @@ def open_alert_count(*, scope: Scope) -> int:
     return scoped(Alert, scope).filter(resolved_at__isnull=True).count()
 
 
-def customer_list_for_console(*, scope: Scope, search: str = "", status: str = "") -> QuerySet:
+def customer_list_for_console(
+    *, scope: Scope, search: str = "", status: str = "", label_id: int | None = None
+) -> QuerySet:
     """Customers with their account, worker and open-alert counts: annotations of one query, not one per row."""
     from tenants.models import Customer
 
@@ -190,4 +198,4 @@ def customer_list_for_console(*, scope: Scope, search: str = "", status: str = "
         qs = qs.filter(Q(name__icontains=search) | Q(slug__icontains=search) | Q(contact_emails__icontains=search))
     if status in Customer.Status.values:
         qs = qs.filter(status=status)
-    return qs.order_by("name")
+    return customers_with_label(qs, label_id).order_by("name")

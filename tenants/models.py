@@ -281,3 +281,6 @@ from tenants.access_models import AccountSecurity, Invitation, RecoveryCode, Rec
 
 # REST API tokens and idempotency records live in their own module.
 from tenants.api_models import ApiToken, ApiTokenScope, IdempotencyRecord  # noqa: E402, F401
+
+# A user's own display settings (time zone) live in their own module.
+from tenants.preference_models import UserPreference  # noqa: E402, F401

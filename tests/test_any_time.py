@@ -26,6 +26,7 @@ TIME_SENSITIVE = [
     "tests/portal/test_fleet_pages.py",
     "tests/billing/test_golden.py",  # months, February, late rewards after a close
     "tests/access/test_sessions.py",  # idle and absolute timeouts
+    "tests/portal/test_user_timezone.py",  # times shown in the user's zone (its date differs from UTC's at night)
 ]
 
 INSTANTS = [

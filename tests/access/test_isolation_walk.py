@@ -31,6 +31,7 @@ OWN_ACCOUNT_OR_PUBLIC = {
     "logout",
     "home",
     "accounts:security",
+    "accounts:preferences",
     "accounts:otp_setup",
     "accounts:otp_verify",
     "accounts:recovery_codes",
@@ -138,6 +139,9 @@ def victim_ids(world):
     version = contract_version_create(scope=alice, customer_id=world.customer_a1.pk, effective_from=date(2026, 11, 1),
                                       terms=ContractTerms(revenue_share_bps=2000), now=now)
     ids.add(version.pk)
+    from mining.models import Label
+
+    ids.add(Label.objects.create(provider=world.provider_a, kind="site", name="Victim site").pk)
     return sorted(ids)
 
 

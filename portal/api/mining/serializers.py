@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from mining.labels_models import Label
 from mining.models import (
     AccountHashrateSample,
     MiningAccount,
@@ -11,6 +12,15 @@ from mining.models import (
     WorkerHashrateSample,
 )
 from portal.api.fields import SatsField, exact_decimal
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    """A provider's tag on an account or worker (site, rack, hardware batch); read-only in the API."""
+
+    class Meta:
+        model = Label
+        fields = ["id", "kind", "name"]
+        read_only_fields = fields
 
 
 def _payout_choice(**kwargs) -> serializers.ChoiceField:
@@ -23,11 +33,12 @@ class MiningAccountSerializer(serializers.ModelSerializer):
     payout_destination = _payout_choice()
     upstream_payout_destination = _payout_choice()
     payout_drift = serializers.BooleanField(read_only=True)
+    labels = LabelSerializer(many=True, read_only=True)
 
     class Meta:
         model = MiningAccount
         fields = [
-            "id", "name", "label", "customer_id", "is_active", "upstream_created_at", "workers_online",
+            "id", "name", "label", "labels", "customer_id", "is_active", "upstream_created_at", "workers_online",
             "workers_offline", "workers_low", "pool_fee_percent", "payout_destination", "payout_address",
             "upstream_payout_destination", "upstream_payout_address", "payout_drift", "sync_status", "sync_error",
             "last_synced_at", "created_at",
@@ -64,10 +75,11 @@ class PayoutDestinationSetSerializer(serializers.Serializer):
 
 class WorkerSerializer(serializers.ModelSerializer):
     current_hashrate_hs = exact_decimal(allow_null=True)
+    labels = LabelSerializer(many=True, read_only=True)
 
     class Meta:
         model = Worker
-        fields = ["id", "account_id", "customer_id", "name", "status", "current_hashrate_hs", "first_seen_at",
+        fields = ["id", "account_id", "customer_id", "name", "status", "labels", "current_hashrate_hs", "first_seen_at",
                   "last_seen_online_at", "offline_since_at"]
         read_only_fields = fields
 

@@ -13,6 +13,7 @@ from mining.selectors_api import (
     worker_hashrate_series,
     worker_list_api,
 )
+from mining.selectors_labels import accounts_with_label, workers_with_label
 from mining.services.upstream_writes import mining_account_create, payout_destination_set
 from portal.api.base import ScopedViewSet
 from portal.api.filters import ApiFilterSet, IdFilter, StrictBooleanFilter
@@ -31,6 +32,10 @@ from portal.api.mining.serializers import (
 
 class MiningAccountFilter(ApiFilterSet):
     customer_id = IdFilter(field_name="customer_id")
+    label = IdFilter(method="filter_label", help_text="Only accounts carrying this label (its id).")
+
+    def filter_label(self, queryset, name, value):
+        return accounts_with_label(queryset, int(value))
     unassigned = StrictBooleanFilter(field_name="customer", lookup_expr="isnull")
     is_active = StrictBooleanFilter(field_name="is_active")
 
@@ -103,6 +108,11 @@ class PayoutDestinationViewSet(ScopedViewSet):
 class WorkerFilter(ApiFilterSet):
     account_id = IdFilter(field_name="account_id")
     customer_id = IdFilter(field_name="customer_id")
+    label = IdFilter(method="filter_label",
+                     help_text="Only workers carrying this label, or whose account carries it (its id).")
+
+    def filter_label(self, queryset, name, value):
+        return workers_with_label(queryset, int(value))
 
     class Meta:
         model = Worker

@@ -16,6 +16,19 @@
     return v.toFixed(2) + " H/s";
   }
 
+  // Times on the axis and in the legend are in the reader's own zone (data-tz, set from their preference), not
+  // the browser's: the same chart reads the same on every machine, and matches the times in the page's tables.
+  function tzDateFor(el) {
+    var tz = el.getAttribute("data-tz");
+    if (!tz || !uPlot.tzDate) return function (ts) { return new Date(ts * 1e3); };
+    try {
+      uPlot.tzDate(new Date(0), tz);
+    } catch (e) {
+      return function (ts) { return new Date(ts * 1e3); };
+    }
+    return function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); };
+  }
+
   function draw(el) {
     var source = document.getElementById(el.getAttribute("data-chart"));
     if (!source) return;
@@ -30,6 +43,7 @@
       height: window.innerWidth < 600 ? 200 : 260,
       series: series,
       scales: { x: { time: true } },
+      tzDate: tzDateFor(el),
       axes: [{}, { size: 96, values: function (u, vals) { return vals.map(fmtHs); } }],
       legend: { live: true },
     };

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from portal.views.accounts import auth, invitations, two_factor
+from portal.views.accounts import auth, invitations, preferences, two_factor
 
 app_name = "accounts"
 
 urlpatterns = [
     path("security/", two_factor.security, name="security"),
+    path("preferences/", preferences.preferences, name="preferences"),
     path("two-factor/setup/", two_factor.otp_setup, name="otp_setup"),
     path("two-factor/verify/", auth.otp_verify, name="otp_verify"),
     path("two-factor/recovery-codes/", two_factor.recovery_codes_regenerate, name="recovery_codes"),

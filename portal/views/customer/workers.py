@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from mining import selectors_charts as charts
+from mining import selectors_labels
 from mining import selectors_portal as portal_selectors
 from mining.models import MiningAccount, Worker
 from portal.views.customer.common import customer_context, int_or_none, page_of
@@ -20,10 +21,11 @@ def _table_context(request: HttpRequest, scope) -> dict:
         "status": request.GET.get("status", ""),
         "account": int_or_none(request.GET.get("account")),
         "sort": request.GET.get("sort", "name"),
+        "label": int_or_none(request.GET.get("label")),
     }
     anchor = portal_selectors.worker_hashrate_anchor(scope=scope)
     qs = portal_selectors.worker_list(scope=scope, search=params["q"], status=params["status"],
-                                      account_id=params["account"], sort=params["sort"])
+                                      account_id=params["account"], sort=params["sort"], label_id=params["label"])
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("sort", None)
@@ -39,6 +41,7 @@ def workers(request: HttpRequest, provider_slug: str, customer_slug: str) -> Htt
     ctx = customer_context(request, provider_slug, customer_slug)
     ctx.update(_table_context(request, ctx["scope"]))
     ctx["accounts"] = scoped(MiningAccount, ctx["scope"]).order_by("name").only("pk", "name")
+    ctx["labels"] = selectors_labels.label_choices(scope=ctx["scope"])
     return render(request, "portal/customer/workers.html", ctx)
 
 

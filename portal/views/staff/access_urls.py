@@ -11,10 +11,12 @@ from portal.views.staff import (
     billing_setup,
     customers,
     fleet,
+    labels,
     onboarding,
     settings,
     statements,
     team,
+    workers,
 )
 
 urlpatterns = [
@@ -80,4 +82,10 @@ urlpatterns = [
     path("billing/exports/<int:pk>/", statements.export_job, name="export_job"),
     path("billing/exports/<int:pk>/retry/", statements.export_job_retry_view, name="export_job_retry"),
     path("billing/exports/<int:pk>/download/", statements.export_job_download, name="export_job_download"),
+    # Labels (site / rack / batch tags) and the staff workers list.
+    path("labels/", labels.labels, name="labels"),
+    path("labels/<int:pk>/delete/", labels.label_remove, name="label_delete"),
+    path("accounts/<int:pk>/labels/", labels.account_labels, name="account_labels"),
+    path("workers/", workers.workers, name="workers"),
+    path("workers/labels/", labels.worker_labels, name="worker_labels"),
 ]

@@ -13,10 +13,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from mining import selectors as mining_selectors
+from mining import selectors_labels
 from mining.models import MiningAccount
 from mining.services.accounts import mining_account_assign
 from mining.services.operations import mining_accounts_import_request
 from portal.views.access_common import scope_or_404
+from portal.views.customer.common import int_or_none
 from tenants import selectors
 from tenants.access import Capability, get_in_scope, scoped
 from tenants.models import Customer
@@ -30,10 +32,14 @@ class AssignForm(forms.Form):
 @login_required
 def accounts(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
+    label_id = int_or_none(request.GET.get("label"))
+    listed = selectors_labels.with_labels(mining_selectors.mining_account_list(scope=scope))
     ctx = {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
-        "accounts": mining_selectors.mining_account_list(scope=scope),
+        "accounts": selectors_labels.accounts_with_label(listed, label_id),
+        "labels": selectors_labels.label_choices(scope=scope),
+        "label_id": label_id,
         "customers": scoped(Customer, scope).order_by("name").only("pk", "name"),
         "today": timezone.now().astimezone(UTC).date(),
         "can_manage": scope.can(Capability.MANAGE_ACCOUNTS),

@@ -9,11 +9,12 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
+from mining import selectors_labels
 from mining import selectors_portal as portal_selectors
 from mining.models import Alert
 from mining.services.operations import alert_acknowledge
 from portal.views.access_common import scope_or_404
-from portal.views.customer.common import page_of
+from portal.views.customer.common import int_or_none, page_of
 from tenants import selectors
 from tenants.access import get_in_scope
 
@@ -23,12 +24,15 @@ STATES = {"open": "Open", "unacknowledged": "Open, nobody on it", "all": "All, w
 def _context(request: HttpRequest, provider_slug: str) -> dict:
     scope = scope_or_404(request, provider_slug=provider_slug)
     state = request.GET.get("state") if request.GET.get("state") in STATES else "open"
+    label_id = int_or_none(request.GET.get("label"))
     return {
+        "label_id": label_id,
+        "labels": selectors_labels.label_choices(scope=scope),
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
         "state": state,
         "states": STATES,
-        "page": page_of(portal_selectors.alert_list(scope=scope, state=state), request, per_page=50),
+        "page": page_of(portal_selectors.alert_list(scope=scope, state=state, label_id=label_id), request, per_page=50),
     }
 
 

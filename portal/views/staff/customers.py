@@ -11,10 +11,11 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 
 from mining import selectors as mining_selectors
+from mining import selectors_labels
 from mining import selectors_portal as portal_selectors
 from portal.access_forms import form_errors_from
 from portal.views.access_common import scope_or_404
-from portal.views.customer.common import page_of
+from portal.views.customer.common import int_or_none, page_of
 from tenants import selectors
 from tenants.access import Capability, get_in_scope, scoped
 from tenants.models import Customer, CustomerMembership
@@ -44,9 +45,11 @@ class CustomerForm(forms.Form):
 def customer_list(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     q, status = request.GET.get("q", "").strip()[:100], request.GET.get("status", "")
-    qs = portal_selectors.customer_list_for_console(scope=scope, search=q, status=status)
+    label_id = int_or_none(request.GET.get("label"))
+    qs = portal_selectors.customer_list_for_console(scope=scope, search=q, status=status, label_id=label_id)
     ctx = {"scope": scope, "provider": selectors.provider_get(scope=scope), "page": page_of(qs, request, 50),
-           "q": q, "status": status, "statuses": Customer.Status.choices,
+           "q": q, "status": status, "statuses": Customer.Status.choices, "label_id": label_id,
+           "labels": selectors_labels.label_choices(scope=scope),
            "can_manage": scope.can(Capability.MANAGE_CUSTOMERS),
            "can_onboard": scope.can(Capability.MANAGE_ACCOUNTS)}
     template = "portal/staff/_customer_rows.html" if request.path.endswith("/rows/") else "portal/staff/customers.html"

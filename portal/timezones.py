@@ -1,0 +1,101 @@
+"""Each user's own time zone: which one applies, and turning what they type into UTC.
+
+Times are stored in UTC. `UserTimezoneMiddleware` activates the user's zone for the whole request, so every
+`{{ value|date }}` and `{{ value|when }}` in a template shows local time; charts get the zone's name in a
+`data-tz` attribute. Forms that take a date and time (maintenance windows, …) must read the input in that zone:
+
+    from portal.timezones import local_to_utc, user_timezone
+    starts_at = local_to_utc(form.cleaned_data["starts_at"], user_timezone(request))
+
+Django's form fields already parse a naive datetime in the *active* zone (the middleware's), so a form field's
+value is aware and `local_to_utc` only moves it to UTC; a naive value (parsed by hand) is read in `tz`.
+Which zone applies: the user's own setting (`tenants.UserPreference`), else the time zone of the provider they
+work for (staff first, then as a customer user), else UTC. It is remembered in the session so a page costs no
+extra query; saving the setting updates the session too.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+SESSION_KEY = "portal_timezone"
+API_PREFIX = "/api/"
+
+
+def timezone_name_for_user(user) -> str:
+    """The zone a user's pages are shown in (two queries at most; the middleware remembers the answer)."""
+    from tenants.models import CustomerMembership, ProviderMembership, UserPreference
+
+    if not getattr(user, "is_authenticated", False):
+        return "UTC"
+    own = UserPreference.objects.filter(user=user).values_list("timezone", flat=True).first()
+    if own:
+        return own
+    provider_tz = (
+        ProviderMembership.objects.filter(user=user).order_by("provider__name").values_list("provider__timezone",
+                                                                                              flat=True).first()
+        or CustomerMembership.objects.filter(user=user).order_by("customer__name").values_list("provider__timezone",
+                                                                                                 flat=True).first()
+    )
+    return provider_tz or "UTC"
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def user_timezone(request: HttpRequest) -> zoneinfo.ZoneInfo:
+    """The zone this request's user reads and types times in."""
+    session = getattr(request, "session", None)
+    cached = session.get(SESSION_KEY) if session is not None else None
+    if cached:
+        return _zone(cached)
+    user = getattr(request, "user", None)
+    name = timezone_name_for_user(user)
+    if session is not None and getattr(user, "is_authenticated", False):
+        session[SESSION_KEY] = name
+    return _zone(name)
+
+
+def remember_timezone(request: HttpRequest, name: str) -> None:
+    """After the user changed the setting: this session shows the new zone from the next page on."""
+    request.session[SESSION_KEY] = name
+    timezone.activate(_zone(name))
+
+
+def local_to_utc(value: datetime, tz: zoneinfo.ZoneInfo | str) -> datetime:
+    """A wall-clock time the user typed, in their zone, as an aware UTC datetime. An aware value is only moved
+    to UTC. In a DST gap or overlap Python's `fold=0` rule applies (the earlier offset)."""
+    zone = _zone(tz) if isinstance(tz, str) else tz
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=zone)
+    return value.astimezone(UTC)
+
+
+class UserTimezoneMiddleware:
+    """Activates the signed-in user's zone for the request (templates, forms); everyone else, and the REST API,
+    sees UTC."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        # The REST API answers in UTC whoever calls it (machines compare instants; `Z` is its documented form).
+        if request.path.startswith(API_PREFIX):
+            timezone.deactivate()
+        elif getattr(request, "user", None) is not None and request.user.is_authenticated:
+            timezone.activate(user_timezone(request))
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

@@ -1,0 +1,35 @@
+"""The provider's workers in the staff console: status, hashrate, account, customer, labels; search, filters,
+pages of 100, and tagging the selected workers with a label (posted to `staff:worker_labels`)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from mining import selectors_labels
+from mining import selectors_portal as portal_selectors
+from mining.models import Worker
+from portal.views.access_common import scope_or_404
+from portal.views.customer.common import int_or_none, page_of
+from tenants import selectors
+from tenants.access import Capability
+
+
+@login_required
+def workers(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    params = {"q": request.GET.get("q", "").strip()[:100], "status": request.GET.get("status", ""),
+              "label": int_or_none(request.GET.get("label")), "sort": request.GET.get("sort", "name")}
+    anchor = portal_selectors.worker_hashrate_anchor(scope=scope)
+    qs = portal_selectors.worker_list(scope=scope, anchor_at=anchor, search=params["q"], status=params["status"],
+                                      sort=params["sort"], label_id=params["label"])
+    query = request.GET.copy()
+    query.pop("page", None)
+    ctx = {
+        "scope": scope, "provider": selectors.provider_get(scope=scope), "params": params,
+        "page": page_of(qs, request), "anchor_at": anchor, "statuses": Worker.Status.choices,
+        "labels": selectors_labels.label_choices(scope=scope), "query": query.urlencode(),
+        "can_manage": scope.can(Capability.MANAGE_ACCOUNTS),
+    }
+    return render(request, "portal/staff/workers.html", ctx)
