@@ -41,9 +41,11 @@ def with_labels(qs: QuerySet) -> QuerySet:
 
 def with_worker_labels(qs: QuerySet) -> QuerySet:
     """Workers with their own labels and their account's (a site set on the account tags its workers): two extra
-    queries for the whole page."""
+    queries for the whole page. As plain lists (`worker.label_list`, `worker.account.label_list`): calling
+    `.labels.all` per row builds two querysets per row, which was a fifth of the workers page's time."""
     ordered = Label.objects.order_by("kind", "name")
-    return qs.prefetch_related(Prefetch("labels", queryset=ordered), Prefetch("account__labels", queryset=ordered))
+    return qs.prefetch_related(Prefetch("labels", queryset=ordered, to_attr="label_list"),
+                               Prefetch("account__labels", queryset=ordered, to_attr="label_list"))
 
 
 def _account_has(label_id: int, account_ref: str):

@@ -17,6 +17,11 @@ from mining.selectors_labels import alerts_with_label, customers_with_label, wit
 from mining.services.alerts import STALE_AFTER_CYCLES
 from tenants.access import Scope, scoped
 
+WORKER_ROW_FIELDS = (
+    "id", "provider_id", "customer_id", "account_id", "name", "status", "current_hashrate_hs", "hashrate_24h_hs",
+    "hashrate_24h_until_at", "last_seen_online_at", "offline_since_at", "account__id", "account__name",
+    "customer__id", "customer__name", "customer__slug",
+)
 WORKER_SORTS = {
     "name": (F("account__name").asc(), F("name").asc()),
     "-name": (F("account__name").desc(), F("name").desc()),
@@ -72,7 +77,9 @@ def worker_list(
     """Workers with their 24 h mean, the rollup column the worker-hashrate sync writes (`worker_means_refresh`):
     averaging 500 series per request made the sort by it the slowest page (docs/BENCHMARKS.md §6); and their
     labels (one prefetch for the page)."""
-    qs = with_worker_labels(scoped(Worker, scope).select_related("account", "customer"))
+    # Only the columns the tables show: a page is 100 rows with their account and customer, and parsing every
+    # column of all three was a measurable part of the page (docs/BENCHMARKS.md §6).
+    qs = with_worker_labels(scoped(Worker, scope).select_related("account", "customer").only(*WORKER_ROW_FIELDS))
     qs = workers_with_label(qs, label_id)
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(account__name__icontains=search))

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 
 from django import template
-from django.utils import timezone
 
 register = template.Library()
 
@@ -23,19 +21,6 @@ def hashrate(value_hs: Decimal | int | None) -> str:
         if abs(value) >= Decimal(10) ** exponent:
             return f"{(value / Decimal(10) ** exponent).quantize(Decimal('0.01'))} {unit}"
     return f"{value.quantize(Decimal('0.01'))} H/s"
-
-
-@register.filter
-def minute(value: datetime | None) -> str:
-    """An aware datetime to the minute in the active time zone, with the zone's name: "2026-11-15 17:00 UTC".
-
-    One strftime instead of Django's `date` filter: a table of 100 rows shows 100 of them, and the generic
-    formatter was a tenth of the workers page's server time (docs/BENCHMARKS.md §6).
-    """
-    if value is None:
-        return "–"
-    local = timezone.localtime(value)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
 
 
 @register.filter

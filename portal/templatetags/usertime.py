@@ -25,8 +25,11 @@ def when(value: datetime | None, fmt: str = "Y-m-d H:i") -> str:
         value = timezone.make_aware(value, UTC)
     local = timezone.localtime(value)
     utc = value.astimezone(UTC)
+    # The default format by strftime: a table shows 100 of these, and Django's generic formatter was a tenth of
+    # the workers page's server time (docs/BENCHMARKS.md §6).
+    shown = local.strftime("%Y-%m-%d %H:%M") if fmt == "Y-m-d H:i" else date_format(local, fmt)
     return format_html('<time datetime="{}" title="{} UTC">{} {}</time>', utc.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                       utc.strftime("%Y-%m-%d %H:%M"), date_format(local, fmt), zone_abbreviation(local))
+                       utc.strftime("%Y-%m-%d %H:%M"), shown, zone_abbreviation(local))
 
 
 def zone_abbreviation(local: datetime) -> str:

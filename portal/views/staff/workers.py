@@ -22,7 +22,7 @@ def workers(request: HttpRequest, provider_slug: str) -> HttpResponse:
     params = {"q": request.GET.get("q", "").strip()[:100], "status": request.GET.get("status", ""),
               "label": int_or_none(request.GET.get("label")), "sort": request.GET.get("sort", "name")}
     anchor = portal_selectors.worker_hashrate_anchor(scope=scope)
-    qs = portal_selectors.worker_list(scope=scope, anchor_at=anchor, search=params["q"], status=params["status"],
+    qs = portal_selectors.worker_list(scope=scope, search=params["q"], status=params["status"],
                                       sort=params["sort"], label_id=params["label"])
     query = request.GET.copy()
     query.pop("page", None)
