@@ -158,13 +158,20 @@ def test_rewards_page_and_csv_are_exact_and_only_the_customers_own(synced, clien
     assert {r["status"] for r in csv.DictReader(io.StringIO(b"".join(paid.streaming_content).decode()))} == {"Paid"}
 
 
-def test_watcher_links_and_payout_destinations_are_listed_read_only(synced, client):
+def test_watcher_links_and_payout_destinations_are_listed_read_only(synced, client, time_machine):
     pp = synced
+    time_machine.move_to(pp.data_now, tick=False)  # links expire on the pool's clock: the page looks at that instant
+    for name, hours in (("gone_1h_ago", -1), ("left_for_1h", 1)):  # the sync may not have dropped one yet
+        WatcherLink.objects.create(provider=pp.provider, customer=pp.customer, upstream_id=name, name=name,
+                                   url=f"https://whitebit.com/mining-pool/watcher-link/{name}",
+                                   permissions=["dashboard"], live_until_at=pp.data_now + timedelta(hours=hours))
     html = client.get(pp.base + "watcher-links/").content.decode()
     assert "3 active links per account" in html and "no way to revoke" in html
     assert "Create link" not in html  # a viewer reads only
     for link in WatcherLink.objects.filter(customer=pp.customer, is_active=True):
-        assert f'data-copy="{link.url}"' in html
+        expired = link.live_until_at is not None and link.live_until_at <= pp.data_now
+        assert (f'data-copy="{link.url}"' in html) is not expired
+    assert "left_for_1h" in html and "in 1\xa0hour</time>" in html and "gone_1h_ago" not in html
     html = client.get(pp.base + "payout/").content.decode()
     assert "Your hosting provider sets the payout destination" in html and "<form" not in html.split("<main")[-1]
     for account in MiningAccount.objects.filter(pk__in=[a.pk for a in pp.accounts[:-1]]):
