@@ -20,6 +20,7 @@ import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
@@ -73,11 +74,16 @@ def remember_timezone(request: HttpRequest, name: str) -> None:
 
 def local_to_utc(value: datetime, tz: zoneinfo.ZoneInfo | str) -> datetime:
     """A wall-clock time the user typed, in their zone, as an aware UTC datetime. An aware value is only moved
-    to UTC. In a DST gap or overlap Python's `fold=0` rule applies (the earlier offset)."""
+    to UTC. A time the clock skips or repeats there (a daylight-saving change) is refused in words rather than
+    guessed: a maintenance window an hour off credits the wrong hour."""
     zone = _zone(tz) if isinstance(tz, str) else tz
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=zone)
-    return value.astimezone(UTC)
+    if not timezone.is_naive(value):
+        return value.astimezone(UTC)
+    first, second = value.replace(tzinfo=zone, fold=0), value.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() != second.utcoffset():
+        raise ValidationError(f"{value:%Y-%m-%d %H:%M} happens twice or not at all in {zone.key} (a daylight-saving "
+                              "change); pick a time an hour away.")
+    return first.astimezone(UTC)
 
 
 class UserTimezoneMiddleware:

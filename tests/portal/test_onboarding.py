@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from mining.models import MiningAccount
+from mining.services.upstream_writes import mining_account_create
 from tenants import services
 from tenants.access import scope_for_user
 from tenants.idempotency import idempotency_claim
@@ -237,7 +238,10 @@ def test_payout_later_from_the_accounts_list_and_the_pools_refusal_as_a_field_er
                                                                                    client):
     pp = pool_provider
     _staff(pp, client)
-    account, base = pp.accounts[1], f"/p/{pp.provider.slug}"
+    # An account of its own: the sandbox is shared by the session, and a seeded account's destination must stay
+    # what the pool seeded (tests/whitebit read it).
+    account = mining_account_create(scope=pp.scope, name=sandbox_clean.unique_name("later"), customer_id=pp.customer.pk)
+    base = f"/p/{pp.provider.slug}"
     listing = client.get(f"{base}/accounts/").content.decode()
     assert f"{base}/accounts/{account.pk}/payout/" in listing and f"{base}/accounts/{account.pk}/connect/" in listing
     url = f"{base}/accounts/{account.pk}/payout/"

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from billing.models import ContractVersion, PowerMode
 from billing.periods import month_parse
 from billing.services.contracts import ContractTerms
 from mining.whitebit.amounts import AmountError, btc_to_sats, decimal_from_api
 from portal.access_forms import form_errors_from
+from portal.timezones import local_to_utc
 
 TH = Decimal(10) ** 12
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -79,22 +81,6 @@ def btc_amount_to_sats(raw: str) -> int:
         if "decimals" in str(exc):
             raise ValidationError("At most 8 decimals (one satoshi is 0.00000001 BTC).") from exc
         raise ValidationError(f"“{raw}” is not a BTC amount (e.g. 0.00150000, or -0.001 for a charge).") from exc
-
-
-def staff_zone(provider) -> ZoneInfo:
-    """The time zone staff type and read times in. For now the provider's; switch here to a per-user setting."""
-    return ZoneInfo(provider.timezone or "UTC")
-
-
-def local_to_utc(value: datetime, zone: ZoneInfo) -> datetime:
-    """A wall-clock time typed in `zone` as an aware instant; a time the clock skips or repeats (daylight saving
-    changes) is refused rather than guessed."""
-    first = value.replace(tzinfo=zone, fold=0)
-    second = value.replace(tzinfo=zone, fold=1)
-    if first.utcoffset() != second.utcoffset():
-        raise ValidationError(f"{value:%Y-%m-%d %H:%M} happens twice or not at all in {zone.key} (a daylight-saving "
-                              "change); pick a time an hour away.")
-    return first
 
 
 class OnceForm(forms.Form):
@@ -218,10 +204,20 @@ class BtcPriceForm(OnceForm):
         return number(self.cleaned_data["price"], blank="")
 
 
+class WallClockField(forms.DateTimeField):
+    """A date and time as typed, without a zone: the form applies the user's zone itself (`local_to_utc`), so a
+    daylight-saving gap gets our message instead of Django's, whatever zone the request has active."""
+
+    def to_python(self, value):
+        with timezone.override(UTC):
+            result = super().to_python(value)
+        return None if result is None else result.replace(tzinfo=None)
+
+
 class MaintenanceWindowForm(OnceForm):
     customer_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Customer")
-    starts_at = forms.DateTimeField(label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    ends_at = forms.DateTimeField(label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    starts_at = WallClockField(label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = WallClockField(label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     reason = forms.CharField(label="What is done", max_length=200, required=False)
 
     def __init__(self, *args, customers, zone: ZoneInfo, **kwargs):
@@ -233,7 +229,7 @@ class MaintenanceWindowForm(OnceForm):
 
     def _aware(self, name: str) -> datetime:
         value = self.cleaned_data[name]
-        return local_to_utc(value.replace(tzinfo=None), self.zone)
+        return local_to_utc(value, self.zone)
 
     def clean_starts_at(self) -> datetime:
         return self._aware("starts_at")

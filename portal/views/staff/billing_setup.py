@@ -19,9 +19,10 @@ from django.utils import timezone
 
 from billing import selectors_setup as billing_selectors
 from billing.services.contracts import btc_price_record, maintenance_window_create
+from portal.timezones import user_timezone
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import page_of
-from portal.views.staff.billing_forms import BtcPriceForm, MaintenanceWindowForm, OnceForm, errors_to_form, staff_zone
+from portal.views.staff.billing_forms import BtcPriceForm, MaintenanceWindowForm, OnceForm, errors_to_form
 from tenants import selectors
 from tenants.access import Capability, Scope, scoped
 from tenants.idempotency import (
@@ -108,8 +109,7 @@ def btc_prices(request: HttpRequest, provider_slug: str) -> HttpResponse:
 def maintenance_windows(request: HttpRequest, provider_slug: str) -> HttpResponse:
     """Upcoming and past maintenance windows (times in the staff's zone), and the form to plan one."""
     scope = scope_or_404(request, provider_slug=provider_slug)
-    provider = selectors.provider_get(scope=scope)
-    zone = staff_zone(provider)
+    zone = user_timezone(request)  # the staff member's own zone (their setting, else the provider's)
     customers = scoped(Customer, scope).order_by("name").values_list("pk", "name")
     form = MaintenanceWindowForm(request.POST or None, customers=customers, zone=zone)
     if request.method == "POST":
