@@ -15,7 +15,7 @@ from tenants import services
 from tenants.models import CustomerRole, Provider, StaffRole
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
-from tests.portal.test_portal_browser import Watch
+from tests.portal.browser import Watch, sign_in, staff_sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
 PASSWORD = "customer-writes-passphrase-31"
@@ -34,10 +34,7 @@ def test_customer_creates_a_watcher_link_and_a_bad_address_is_refused(
     watch = Watch(page, urlsplit(live_server.url).netloc)
     base = f"{live_server.url}/c/{pp.provider.slug}/miner-co/"
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "admin@miner.example")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
+    sign_in(page, live_server.url, "admin@miner.example", PASSWORD)
     page.wait_for_url(base)
     page.click("nav.sub >> text=Watcher links")
     page.wait_for_url(base + "watcher-links/")
@@ -88,13 +85,7 @@ def test_staff_owner_switches_the_payout_setting_on(pool_provider, live_server, 
     services.provider_membership_grant(provider=pp.provider, user=owner, role=StaffRole.OWNER)
     device = totp_device_for(owner)
     watch = Watch(page, urlsplit(live_server.url).netloc)
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "owner@pool.example")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/account/two-factor/verify/**")
-    page.fill("#id_code", _current_code(device))
-    page.click("main button[type=submit]")
+    staff_sign_in(page, live_server.url, "owner@pool.example", PASSWORD, device)
     page.wait_for_url(f"{live_server.url}/p/{pp.provider.slug}/")
     page.goto(f"{live_server.url}/p/{pp.provider.slug}/fleet/")
     page.click("nav.sub >> text=Settings")

@@ -26,7 +26,7 @@ from tenants.models import Customer, StaffRole
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
 from tests.mining.test_sync import sync_all
-from tests.portal.test_portal_browser import Watch, _chart_points
+from tests.portal.browser import Watch, chart_points, staff_sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
 PASSWORD = "journey-browser-passphrase-2026"
@@ -37,12 +37,6 @@ TYPO = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdp"  # one character off: the be
 def _shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"journey-{name}.png"), full_page=True)
 
-
-def _sign_in(page, url: str, email: str) -> None:
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
 
 
 def test_staff_onboard_a_customer_who_then_serves_themselves(
@@ -58,10 +52,7 @@ def test_staff_onboard_a_customer_who_then_serves_themselves(
     staff = f"{url}/p/{pp.provider.slug}"
 
     # 1. Staff sign in with a code from their authenticator.
-    _sign_in(page, url, "owner@pool.example")
-    page.wait_for_url("**/account/two-factor/verify/**")
-    page.fill("#id_code", _current_code(device))
-    page.click("main button[type=submit]")
+    staff_sign_in(page, url, "owner@pool.example", PASSWORD, device)
     page.wait_for_url(f"{staff}/")
 
     # 2. Onboarding: the customer, its account created on the pool, the hand-over, the payout destination.
@@ -155,7 +146,7 @@ def test_staff_onboard_a_customer_who_then_serves_themselves(
     page.wait_for_url(base)
     page.click("nav.sub >> text=Dashboard")
     page.wait_for_url(base + "dashboard/")
-    assert _chart_points(page) == 288  # 24 hours of 5-minute points, drawn
+    assert chart_points(page) == 288  # 24 hours of 5-minute points, drawn
     _shot(page, "04-customer-dashboard")
     page.click("nav.sub >> text=Workers")
     page.wait_for_url(base + "workers/")

@@ -15,7 +15,8 @@ from tenants import services
 from tenants.models import CustomerRole, StaffRole, UserPreference
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
-from tests.portal.test_portal_browser import PASSWORD, Watch, _chart_points, fleet  # noqa: F401 (fixture)
+from tests.portal.browser import Watch, chart_points, sign_in, staff_sign_in
+from tests.portal.test_portal_browser import PASSWORD, fleet  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.xdist_group("browser")
 PHONE = {"width": 390, "height": 844}
@@ -48,17 +49,11 @@ def test_staff_on_a_phone_tag_workers_and_read_times_in_their_zone(fleet, live_s
     page.set_viewport_size(PHONE)
     slug = pp.provider.slug
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "owner@pool.example")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/account/two-factor/verify/**")
-    page.fill("#id_code", _current_code(device))
-    page.click("main button[type=submit]")
+    staff_sign_in(page, live_server.url, "owner@pool.example", PASSWORD, device)
     page.wait_for_url(f"{live_server.url}/p/{slug}/")
 
     page.goto(f"{live_server.url}/p/{slug}/fleet/")
-    assert _chart_points(page) == 288
+    assert chart_points(page) == 288
     _tokyo_axis(page)
     assert "Times in Asia/Tokyo" in page.inner_text("header")
     _fits_the_phone(page)
@@ -112,10 +107,7 @@ def test_customer_on_a_phone_sees_labels_and_times_in_their_zone(fleet, live_ser
     page.set_viewport_size(PHONE)
     base = f"{live_server.url}/c/{pp.provider.slug}/miner-co/"
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "admin@miner.example")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
+    sign_in(page, live_server.url, "admin@miner.example", PASSWORD)
     page.wait_for_url(base)
     page.goto(f"{live_server.url}/account/preferences/")
     page.fill("#id_timezone", "Asia/Tokyo")
@@ -124,7 +116,7 @@ def test_customer_on_a_phone_sees_labels_and_times_in_their_zone(fleet, live_ser
     page.screenshot(path=str(SHOTS / "labelstz-07-preferences-phone.png"), full_page=True)
 
     page.goto(base + "dashboard/")
-    assert _chart_points(page) == 288
+    assert chart_points(page) == 288
     _tokyo_axis(page)
     assert "JST" in page.inner_text("#hashrate")
     _fits_the_phone(page)
@@ -140,7 +132,7 @@ def test_customer_on_a_phone_sees_labels_and_times_in_their_zone(fleet, live_ser
 
     worker = page.locator("#workers-table tbody a").first
     worker.click()
-    assert _chart_points(page) > 0
+    assert chart_points(page) > 0
     _tokyo_axis(page)
     pages = ["", "rewards/", "watcher-links/", "alert-settings/", "team/", "audit/", "api-tokens/"]
     for i, path in enumerate(pages, start=30):

@@ -13,7 +13,7 @@ from tenants import services
 from tenants.models import StaffRole
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
-from tests.portal.test_portal_browser import Watch
+from tests.portal.browser import Watch, staff_sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
 PASSWORD = "onboarding-browser-passphrase-5"
@@ -30,13 +30,7 @@ def test_staff_onboard_a_customer_end_to_end(pool_provider, sandbox_clean, live_
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     base = f"{live_server.url}/p/{pp.provider.slug}"
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "owner@pool.example")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/account/two-factor/verify/**")
-    page.fill("#id_code", _current_code(device))
-    page.click("main button[type=submit]")
+    staff_sign_in(page, live_server.url, "owner@pool.example", PASSWORD, device)
     page.wait_for_url(f"{base}/")
     page.goto(f"{base}/fleet/")
     page.click("text=Onboard a customer")

@@ -16,31 +16,11 @@ from tenants.models import CustomerRole, StaffRole
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
 from tests.mining.test_sync import sync_all
+from tests.portal.browser import Watch, chart_points, sign_in, staff_sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
 PASSWORD = "portal-browser-passphrase-77"
 
-
-class Watch:
-    """Collects what must never happen on a page: uncaught JS errors, console errors, requests off our host."""
-
-    def __init__(self, page, host: str):
-        self.errors: list[str] = []
-        self.foreign: list[str] = []
-        page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
-        page.on("response", lambda r: self.errors.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-        page.on("request", lambda req: None if urlsplit(req.url).netloc in (host, "") or req.url.startswith(
-            ("data:", "blob:")) else self.foreign.append(req.url))
-
-    def assert_clean(self):
-        assert (self.errors, self.foreign) == ([], []), (self.errors, self.foreign)
-
-
-def _chart_points(page, selector: str = "[data-chart]") -> int:
-    page.wait_for_selector(f"{selector}[data-drawn]")
-    assert page.locator(f"{selector} canvas").count() == 1  # uPlot drew on a canvas
-    return int(page.get_attribute(selector, "data-drawn"))
 
 
 @pytest.fixture
@@ -61,23 +41,17 @@ def test_staff_sign_in_with_a_code_and_see_the_fleet_chart(fleet, live_server, b
     device = totp_device_for(owner)
     watch = Watch(page, urlsplit(live_server.url).netloc)
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "owner@pool.example")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/account/two-factor/verify/**")
-    page.fill("#id_code", _current_code(device))
-    page.click("main button[type=submit]")
+    staff_sign_in(page, live_server.url, "owner@pool.example", PASSWORD, device)
     page.wait_for_url(f"{live_server.url}/p/{pp.provider.slug}/")
     page.click("text=Fleet overview")
     page.wait_for_url(f"**/p/{pp.provider.slug}/fleet/")
-    assert _chart_points(page) == 288
+    assert chart_points(page) == 288
     assert page.locator(".u-legend .u-series").count() == 3  # time + Miner Co + Other Co
     page.screenshot(path=str(SHOTS / "portal-01-staff-fleet.png"), full_page=True)
 
     page.click("#hashrate >> text=7 days")  # htmx swaps the chart in place and draws it again
     page.wait_for_selector("#hashrate [aria-current=true]:has-text('7 days')")
-    assert _chart_points(page) == 7 * 24
+    assert chart_points(page) == 7 * 24
     page.goto(f"{live_server.url}/p/{pp.provider.slug}/alerts/")
     page.screenshot(path=str(SHOTS / "portal-02-staff-alerts.png"), full_page=True)
     page.click("nav.sub >> text=Customers")
@@ -101,14 +75,11 @@ def test_customer_sees_the_chart_drawn_and_the_workers_listed(fleet, live_server
     watch = Watch(page, urlsplit(live_server.url).netloc)
     base = f"{live_server.url}/c/{pp.provider.slug}/miner-co/"
 
-    page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "admin@miner.example")
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
+    sign_in(page, live_server.url, "admin@miner.example", PASSWORD)
     page.wait_for_url(base)
     page.click("nav.sub >> text=Dashboard")
     page.wait_for_url(base + "dashboard/")
-    assert _chart_points(page) == 288
+    assert chart_points(page) == 288
     page.screenshot(path=str(SHOTS / "portal-03-customer-dashboard.png"), full_page=True)
 
     page.click("nav.sub >> text=Workers")
@@ -121,7 +92,7 @@ def test_customer_sees_the_chart_drawn_and_the_workers_listed(fleet, live_server
     page.wait_for_function(f"document.querySelectorAll('#workers-table tbody tr').length < {own.count()}")
     assert f"{one.account.name}.{one.name}" in page.inner_text("#workers-table")
     page.click(f"#workers-table >> text={one.account.name}.{one.name}")
-    assert _chart_points(page) > 0
+    assert chart_points(page) > 0
     page.screenshot(path=str(SHOTS / "portal-05-customer-worker.png"), full_page=True)
 
     page.goto(base + "rewards/")
@@ -130,6 +101,6 @@ def test_customer_sees_the_chart_drawn_and_the_workers_listed(fleet, live_server
     page.screenshot(path=str(SHOTS / "portal-07-customer-links.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(base + "dashboard/")
-    assert _chart_points(page) == 288
+    assert chart_points(page) == 288
     page.screenshot(path=str(SHOTS / "portal-08-customer-dashboard-phone.png"), full_page=True)
     watch.assert_clean()

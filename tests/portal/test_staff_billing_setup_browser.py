@@ -26,7 +26,7 @@ from billing.services.contracts import (
 from tenants.access import scope_for_system
 from tests.access.test_browser_flow import SHOTS, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import login_verified
-from tests.portal.test_portal_browser import Watch
+from tests.portal.browser import Watch
 
 pytestmark = pytest.mark.xdist_group("browser")
 

@@ -15,8 +15,8 @@ from tenants import services
 from tenants.models import CustomerRole, StaffRole
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
+from tests.portal.browser import Watch, sign_in, staff_sign_in
 from tests.portal.statements_world import bill, customers_make, system
-from tests.portal.test_portal_browser import Watch
 
 pytestmark = [pytest.mark.xdist_group("browser"), pytest.mark.django_db(transaction=True)]
 PASSWORD = "statements-browser-passphrase-31"
@@ -30,12 +30,6 @@ def billed(world, settings, tmp_path):
     return world
 
 
-def _sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("main button[type=submit]")
-
 
 def test_staff_close_view_and_build_an_export_with_progress(billed, live_server, browser_page):  # noqa: F811
     w, page = billed, browser_page
@@ -44,10 +38,7 @@ def test_staff_close_view_and_build_an_export_with_progress(billed, live_server,
     services.provider_membership_grant(provider=w.provider_a, user=owner, role=StaffRole.OWNER)
     device = totp_device_for(owner)
     watch = Watch(page, urlsplit(live_server.url).netloc)
-    _sign_in(page, live_server.url, "books@alpha.example")
-    page.wait_for_url("**/account/two-factor/verify/**")
-    page.fill("#id_code", _current_code(device))
-    page.click("main button[type=submit]")
+    staff_sign_in(page, live_server.url, "books@alpha.example", PASSWORD, device)
     page.wait_for_url(f"{live_server.url}/p/alpha/")
 
     page.goto(f"{live_server.url}/p/alpha/billing/statements/")
@@ -87,7 +78,7 @@ def test_customer_opens_statements_and_downloads_a_closed_months_pdf(billed, liv
     services.customer_membership_grant(customer=w.customer_a1, user=user, role=CustomerRole.VIEWER)
     watch = Watch(page, urlsplit(live_server.url).netloc)
     base = f"{live_server.url}/c/alpha/carol-mining/"
-    _sign_in(page, live_server.url, "viewer@carol.example")
+    sign_in(page, live_server.url, "viewer@carol.example", PASSWORD)
     page.wait_for_url(base)
     page.click("nav.sub >> text=Statements")
     page.wait_for_url(base + "statements/")
