@@ -124,6 +124,9 @@ def test_staff_onboard_a_customer_who_then_serves_themselves(
     page.wait_for_selector("h1 .badge:has-text('Closed')")
     assert "Nakamoto Mining" in page.inner_text("main")
     _shot(page, "03-staff-october-closed")
+    page.goto(f"{staff}/customers/nakamoto/")
+    assert "October 2026" in page.inner_text("#customer-statements")
+    _shot(page, "03b-staff-customer-billed")
 
     # 7. Staff invite the customer's admin; the e-mail (the worker's job, run here) carries the link.
     page.goto(f"{staff}/customers/nakamoto/users/")

@@ -69,3 +69,26 @@ def test_another_providers_customer_is_404(world, client):
     assert client.get("/p/beta/customers/").content.decode().count("Carol Mining (Beta)") == 1
     assert client.get("/p/alpha/customers/carol-mining/").status_code == 404
     assert client.post("/p/beta/customers/eve-hashing/status/", {"status": "suspended"}).status_code == 404
+
+
+def test_detail_shows_the_contract_in_force_and_the_closed_statements(world, client):
+    """Staff answer "what does this customer pay, what did we bill" from the customer's page."""
+    import time_machine
+
+    from billing.models import Statement
+    from portal.templatetags.units import btc_hover
+    from tests.portal.statements_world import NOW, bill
+
+    bill(world.provider_a, [world.customer_a1])  # 20 %, two machines; September and October closed
+    login_verified(client, world.alice)
+    with time_machine.travel(NOW, tick=False):  # the session and "in force today" both read this clock
+        page = client.get("/p/alpha/customers/carol-mining/").content.decode()
+        other = client.get("/p/alpha/customers/eve-hashing/").content.decode()
+    section = page[page.index("<h2>Contract and statements</h2>"):].split("</section>")[0]
+    assert "In force since 2026-09-01: 20.00 % revenue share" in section
+    assert "2 × 0.0001 BTC/month" in section
+    october = Statement.objects.get(customer=world.customer_a1, period="2026-10-01")
+    rows = section[section.index("<tbody>"):].split("</tr>")
+    assert "/p/alpha/billing/statements/2026-10/carol-mining/" in rows[0] and "October 2026" in rows[0]
+    assert btc_hover(october.customer_net_sats) in rows[0] and "September 2026" in rows[1]
+    assert "No contract in force today." in other and "No closed statements yet." in other

@@ -9,7 +9,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
+from billing import selectors as billing_selectors
+from billing import selectors_setup as billing_setup_selectors
 from mining import selectors as mining_selectors
 from mining import selectors_labels
 from mining import selectors_portal as portal_selectors
@@ -20,6 +23,8 @@ from tenants import selectors
 from tenants.access import Capability, get_in_scope, scoped
 from tenants.models import Customer, CustomerMembership
 from tenants.services.customers import customer_create_in_scope, customer_status_set
+
+RECENT_STATEMENTS = 6
 
 
 class CustomerForm(forms.Form):
@@ -86,6 +91,10 @@ def customer_detail(request: HttpRequest, provider_slug: str, customer_slug: str
         "members": scoped(CustomerMembership, scope).select_related("user").order_by("user__email"),
         "alerts": portal_selectors.alert_list(scope=scope)[:20],
         "counts": portal_selectors.worker_counts(scope=scope),
+        # Billing at a glance: the contract in force today and the last closed statements (links to the full pages).
+        "contract": billing_setup_selectors.contract_current_by_customer(
+            scope=staff_scope, customer_ids=[customer.pk], today=timezone.now().date()).get(customer.pk),
+        "statements": billing_selectors.statement_list(scope=scope).order_by("-period")[:RECENT_STATEMENTS],
         "can_manage": staff_scope.can(Capability.MANAGE_CUSTOMERS),
         "can_onboard": staff_scope.can(Capability.MANAGE_ACCOUNTS),
     }
