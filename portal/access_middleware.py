@@ -30,6 +30,9 @@ OPEN_BEFORE_SECOND_FACTOR = frozenset({
 })
 
 
+LAST_SEEN_WRITE_EVERY_S = 60
+
+
 def _is_staff_like(request: HttpRequest) -> bool:
     if not hasattr(request, "_access_staff_like"):
         request._access_staff_like = user_needs_second_factor(request.user)
@@ -77,7 +80,10 @@ class SessionSecurityMiddleware:
             return "idle"
         if now - float(session[STARTED_KEY]) > settings.ACCESS_ABSOLUTE_TIMEOUT_S:
             return "absolute"
-        session[LAST_SEEN_KEY] = now
+        if now - float(session.get(LAST_SEEN_KEY, 0)) >= LAST_SEEN_WRITE_EVERY_S:
+            # At most once a minute: writing the session on every page was one UPDATE per request (a measurable
+            # share of a page's time, docs/BENCHMARKS.md §6); the idle limits are then exact to within a minute.
+            session[LAST_SEEN_KEY] = now
         return ""
 
 

@@ -45,6 +45,21 @@ def test_staff_are_signed_out_after_thirty_idle_minutes(world, client):
     assert b"without activity" in client.get(page["Location"]).content
 
 
+def test_activity_is_recorded_at_most_once_a_minute(world, client):
+    """A page within a minute of the last recorded activity does not write the session (one UPDATE fewer per
+    page); after a minute it does, so the idle limit stays exact to within a minute."""
+    login_verified(client, world.alice)
+    client.get("/p/alpha/")
+    _age(client, LAST_SEEN_KEY, 20)
+    recorded = client.session[LAST_SEEN_KEY]
+    client.get("/p/alpha/")
+    assert client.session[LAST_SEEN_KEY] == recorded
+    _age(client, LAST_SEEN_KEY, 61)
+    recorded = client.session[LAST_SEEN_KEY]
+    client.get("/p/alpha/")
+    assert client.session[LAST_SEEN_KEY] > recorded + 60
+
+
 def test_customers_have_their_own_idle_limit(world, client, settings):
     settings.ACCESS_CUSTOMER_IDLE_TIMEOUT_S = 2 * 3600
     client.force_login(world.carol)
