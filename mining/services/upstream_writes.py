@@ -16,6 +16,7 @@ from django.db import transaction
 
 from mining.bitcoin_address import BitcoinAddressInvalid, bitcoin_address_check
 from mining.models import MiningAccount, PayoutDestination, WatcherLink
+from mining.services.accounts import mining_account_assign
 from mining.services.payout_notice import payout_change_notify
 from mining.upstream import client_for_provider
 from mining.whitebit.errors import ValidationFailed
@@ -104,15 +105,18 @@ def mining_account_create(
     with transaction.atomic():
         account, created = MiningAccount.objects.select_for_update().get_or_create(
             provider_id=scope.provider_id, name=upstream.name,
-            defaults={"upstream_created_at": upstream.created_at, "customer": customer, "label": label or ""},
+            defaults={"upstream_created_at": upstream.created_at, "label": label or ""},
         )
-        if not created and account.customer_id is None and customer is not None:
-            # Imported by a sync between the lost attempt and this retry: give it to the customer asked for.
-            account.customer = customer
-            account.label = label or account.label
-            account.save(update_fields=["customer", "label"])
+        if not created and label and not account.label:
+            account.label = label
+            account.save(update_fields=["label"])
         audit_record(scope=scope, action="mining_account.create", target=account,
                      after=audit_snapshot(account, ["name", "label", "customer"]))
+        if customer is not None and account.customer_id is None:
+            # Through the one assignment service, not by setting `customer`: the sync gives each row the customer
+            # of a dated assignment, so an account without one would sync every row to nobody. (A sync that
+            # imported it between a lost attempt and this retry left it unassigned: it goes to the customer asked.)
+            account = mining_account_assign(scope=scope, account_id=account.pk, customer_id=customer.pk)
     return account
 
 

@@ -67,6 +67,10 @@ def test_create_account_goes_to_the_pool_and_a_retry_returns_the_first_result(ap
     account = MiningAccount.objects.get(provider=pool_provider.provider, name=name)
     entry = AuditEntry.objects.get(action="mining_account.create", object_id=str(account.pk))
     assert entry.actor_kind == "token" and "crm" in entry.actor_label
+    # Held through a dated assignment (the sync gives every row the customer of the assignment covering its day;
+    # without one, the customer's workers, hashrate and rewards would be synced to nobody).
+    assert list(account.assignments.values_list("customer_id", "valid_from", "valid_to")) == [
+        (pool_provider.customer.pk, None, None)]
 
     again = _post(api, "/api/v1/mining-accounts/", body, key)
     assert again.status_code == 201 and again.json() == first.json() and again["Idempotent-Replayed"] == "true"

@@ -94,7 +94,7 @@ def customer_detail(request: HttpRequest, provider_slug: str, customer_slug: str
         # Billing at a glance: the contract in force today and the last closed statements (links to the full pages).
         "contract": billing_setup_selectors.contract_current_by_customer(
             scope=staff_scope, customer_ids=[customer.pk], today=timezone.now().date()).get(customer.pk),
-        "statements": billing_selectors.statement_list(scope=scope).order_by("-period")[:RECENT_STATEMENTS],
+        "statements": billing_selectors.statement_list(scope=scope)[:RECENT_STATEMENTS],
         "can_manage": staff_scope.can(Capability.MANAGE_CUSTOMERS),
         "can_onboard": staff_scope.can(Capability.MANAGE_ACCOUNTS),
     }
