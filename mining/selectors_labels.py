@@ -34,9 +34,11 @@ def label_choices(*, scope: Scope) -> QuerySet[Label]:
             .filter(Q(pk__in=on_workers) | Q(pk__in=on_accounts)).order_by("kind", "name"))
 
 
-def with_labels(qs: QuerySet) -> QuerySet:
-    """Rows with their labels in one extra query for the whole page."""
-    return qs.prefetch_related(Prefetch("labels", queryset=Label.objects.order_by("kind", "name")))
+def with_labels(qs: QuerySet, *, as_list: bool = False) -> QuerySet:
+    """Rows with their labels in one extra query for the whole page; `as_list` puts them in `row.label_list` for
+    templates (each `.labels.all` in a template builds a queryset)."""
+    ordered = Label.objects.order_by("kind", "name")
+    return qs.prefetch_related(Prefetch("labels", queryset=ordered, to_attr="label_list" if as_list else None))
 
 
 def with_worker_labels(qs: QuerySet) -> QuerySet:

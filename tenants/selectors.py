@@ -19,9 +19,10 @@ def customer_list(*, scope: Scope) -> QuerySet[Customer]:
 
 def customer_get(*, scope: Scope, slug: str | None = None) -> Customer:
     """The scope's own customer, or (for staff) one of the provider's customers by slug."""
+    qs = Customer.objects.select_related("provider")  # pages show both: one query, not two
     if slug is not None:
-        return get_in_scope(Customer, scope, slug=slug)
-    return get_in_scope(Customer, scope, pk=scope.customer_id)
+        return get_in_scope(qs, scope, slug=slug)
+    return get_in_scope(qs, scope, pk=scope.customer_id)
 
 
 def scope_entries_for_user(*, scopes: list[Scope]) -> list[dict]:

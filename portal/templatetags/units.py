@@ -6,6 +6,8 @@ from decimal import Decimal
 
 from django import template
 
+from billing import money
+
 register = template.Library()
 
 _HASH_UNITS = [("EH/s", 18), ("PH/s", 15), ("TH/s", 12), ("GH/s", 9), ("MH/s", 6), ("kH/s", 3)]
@@ -25,15 +27,8 @@ def hashrate(value_hs: Decimal | int | None) -> str:
 
 @register.filter
 def btc(sats: int | None) -> str:
-    """Satoshis as an exact 8-decimal BTC amount: 123456 → "0.00123456 BTC"."""
-    if sats is None:
-        return "–"
-    return f"{Decimal(sats).scaleb(-8):.8f} BTC"
-
-
-def btc_plain(sats: int | None) -> str:
-    """Satoshis as an exact 8-decimal BTC number without the unit (for CSV columns)."""
-    return "" if sats is None else f"{Decimal(sats).scaleb(-8):.8f}"
+    """Satoshis as an exact 8-decimal BTC amount with its unit: 123456 → "0.00123456 BTC" (billing.money)."""
+    return "–" if sats is None else f"{money.btc_str(sats)} BTC"
 
 
 @register.filter

@@ -20,7 +20,7 @@ def customer_context(request: HttpRequest, provider_slug: str, customer_slug: st
     customer = selectors.customer_get(scope=scope)
     if scope.kind == ScopeKind.CUSTOMER and customer.status == Customer.Status.SUSPENDED:
         raise PermissionDenied(f"{customer.name} is suspended by its hosting provider. Please contact them.")
-    return {"scope": scope, "provider": selectors.provider_get(scope=scope), "customer": customer}
+    return {"scope": scope, "provider": customer.provider, "customer": customer}
 
 
 def page_of(qs, request: HttpRequest, per_page: int = WORKERS_PER_PAGE) -> Page:

@@ -9,9 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
+from billing import money
 from mining import selectors_portal as portal_selectors
 from mining.models import RewardStatus
-from portal.templatetags.units import btc_plain
 from portal.views.customer.common import customer_context, page_of
 
 CSV_COLUMNS = ["date", "account", "status", "gross_btc", "fee_btc", "net_btc", "gross_sats", "fee_sats", "net_sats",
@@ -37,8 +37,8 @@ def _csv_rows(qs) -> Iterator[str]:
     yield writer.writerow(CSV_COLUMNS)
     for r in qs.iterator(chunk_size=500):
         yield writer.writerow([
-            r.date.isoformat(), r.account.name, r.get_status_display(), btc_plain(r.total_reward_sats),
-            btc_plain(r.fee_sats), btc_plain(r.reward_sats), r.total_reward_sats, r.fee_sats, r.reward_sats,
+            r.date.isoformat(), r.account.name, r.get_status_display(), money.btc_str(r.total_reward_sats),
+            money.btc_str(r.fee_sats), money.btc_str(r.reward_sats), r.total_reward_sats, r.fee_sats, r.reward_sats,
             r.get_payout_destination_display(), r.payout_address, r.payout_tx_hash,
             r.payout_at.isoformat() if r.payout_at else "",
         ])

@@ -33,7 +33,7 @@ class AssignForm(forms.Form):
 def accounts(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     label_id = int_or_none(request.GET.get("label"))
-    listed = selectors_labels.with_labels(mining_selectors.mining_account_list(scope=scope))
+    listed = selectors_labels.with_labels(mining_selectors.mining_account_list(scope=scope), as_list=True)
     ctx = {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
