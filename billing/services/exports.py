@@ -62,6 +62,14 @@ def _staff_only(scope: Scope) -> None:
         raise PermissionDenied("A month's exports cover every customer: provider staff only.")
 
 
+def export_job_is_stale(job: ExportJob, *, now: datetime) -> bool:
+    """Whether `export_jobs_expire` would fail this job now: the page polling it every second asks this first, so
+    a healthy job's poll is a read, not two UPDATEs (the beat sweep does the rest)."""
+    if job.status == ExportStatus.RUNNING:
+        return job.heartbeat_at is not None and job.heartbeat_at < now - _lease()
+    return job.status == ExportStatus.QUEUED and job.created_at < now - 5 * _lease()
+
+
 def export_jobs_expire(*, now: datetime, provider_id: int | None = None) -> int:
     """Mark failed, with the reason, the jobs a dead worker or a lost queue left behind. Returns how many."""
     qs = UNSCOPED_across_all_tenants(ExportJob, reason="export job lease sweep")

@@ -17,7 +17,13 @@ from billing import selectors_statements as billing_pages
 from billing.models import ExportJob, ExportKind
 from billing.selectors import billing_month_is_closed, statement_get
 from billing.services.closing import billing_month_close
-from billing.services.exports import export_job_file, export_job_retry, export_job_start, export_jobs_expire
+from billing.services.exports import (
+    export_job_file,
+    export_job_is_stale,
+    export_job_retry,
+    export_job_start,
+    export_jobs_expire,
+)
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import page_of
 from portal.views.statement_downloads import period_or_404, statement_download
@@ -172,7 +178,8 @@ def export_job(request: HttpRequest, provider_slug: str, pk: int) -> HttpRespons
     """The job's progress (the fragment the page polls); a job whose worker died is failed here with the reason."""
     ctx = _base(request, provider_slug)
     job = get_in_scope(ExportJob, ctx["scope"], pk=pk)
-    if export_jobs_expire(now=timezone.now(), provider_id=job.provider_id):
+    now = timezone.now()
+    if export_job_is_stale(job, now=now) and export_jobs_expire(now=now, provider_id=job.provider_id):
         job.refresh_from_db()
     return _job_fragment(request, ctx, job, ExportKind(job.kind).label)
 
