@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from django.conf import settings
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
-from mining.models import Alert, Interval, MiningAccount, Reward, RewardStatus, Worker, WorkerHashrateSample
+from mining.models import Alert, AlertRule, Interval, MiningAccount, Reward, RewardStatus, Worker, WorkerHashrateSample
 from mining.selectors_labels import alerts_with_label, customers_with_label, with_worker_labels, workers_with_label
 from mining.services.alerts import STALE_AFTER_CYCLES
 from tenants.access import Scope, scoped
@@ -206,3 +206,16 @@ def customer_list_for_console(
     if status in Customer.Status.values:
         qs = qs.filter(status=status)
     return customers_with_label(qs, label_id).order_by("name")
+
+
+def alert_rules_for_customer(*, scope: Scope) -> QuerySet[AlertRule]:
+    """The enabled rules watching the scope customer's accounts: rules on an account it holds now, rules for the
+    customer, and the provider's rules for everyone. Provider-wide rules are outside a customer's scope, so the read
+    widens to the provider (as billing's `provider_wide` does) and filters back to what concerns this customer."""
+    from billing.statements import provider_wide
+
+    cid = scope.customer_id
+    return (scoped(AlertRule, provider_wide(scope)).filter(is_enabled=True)
+            .filter(Q(account__customer_id=cid) | Q(account__isnull=True, customer_id=cid)
+                    | Q(account__isnull=True, customer__isnull=True))
+            .select_related("account").order_by("kind", "pk"))

@@ -87,3 +87,19 @@ def test_a_viewer_cannot_change_who_gets_alert_emails(world, client):
     assert response.status_code == 403
     assert CustomerMembership.objects.get(user=world.eve).receives_alert_emails is True
     assert not AuditEntry.objects.filter(action="customer.alert_recipients_set").exists()
+
+
+def test_rules_listed_are_those_watching_accounts_the_customer_holds_now(world, client):
+    """A rule on an account that has moved to another customer watches that customer now: not listed here."""
+    from mining.models import MiningAccount
+    from tests.portal.portal_rows import fleet_rows_add
+
+    own, moved = fleet_rows_add(provider=world.provider_a, customer=world.customer_a1, n=2)
+    MiningAccount.objects.filter(pk=moved.pk).update(customer=world.customer_a2)
+    AlertRule.objects.create(provider=world.provider_a, account=own, kind="sync_stale")
+    AlertRule.objects.create(provider=world.provider_a, customer=world.customer_a1, account=moved,
+                             kind="worker_offline", duration_minutes=45)
+    client.force_login(world.carol)
+    page = client.get("/c/alpha/carol-mining/alert-settings/").content.decode()
+    assert "Sync out of date" in page and own.name in page
+    assert "Worker offline for 45 min" not in page and moved.name not in page

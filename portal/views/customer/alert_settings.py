@@ -6,15 +6,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from mining.models import AlertRule
+from mining import selectors_portal as portal_selectors
 from portal.access_forms import form_errors_from
 from portal.views.customer.common import customer_context
 from portal.views.staff.customers import CustomerForm
-from tenants.access import Capability, scope_for_system, scoped
+from tenants.access import Capability, scoped
 from tenants.models import CustomerMembership
 from tenants.services.customers import customer_alert_recipients_set, customer_contacts_set
 
@@ -50,17 +49,11 @@ def alert_settings(request: HttpRequest, provider_slug: str, customer_slug: str)
             else:
                 messages.success(request, "Saved: alert e-mails go to these addresses from now on.")
                 return redirect("customer:alert_settings", provider_slug=provider_slug, customer_slug=customer_slug)
-    # Provider-wide rules (no customer) watch this customer's accounts too; the customer scope alone hides them,
-    # so they are read through the provider's scope, filtered to what concerns this customer.
-    provider_scope = scope_for_system(provider_id=scope.provider_id, actor="read:alert_settings")
-    rules = (scoped(AlertRule, provider_scope).filter(is_enabled=True)
-             .filter(Q(customer_id=customer.pk) | Q(customer__isnull=True, account__isnull=True))
-             .select_related("account").order_by("kind", "pk"))
     ctx.update({
         "form": form,
         "can_edit": can_edit,
         "users": scoped(CustomerMembership, scope).select_related("user").exclude(user__email="")
         .order_by("user__email"),
-        "rules": rules,
+        "rules": portal_selectors.alert_rules_for_customer(scope=scope),
     })
     return render(request, "portal/customer/alert_settings.html", ctx)
