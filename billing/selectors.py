@@ -6,7 +6,7 @@ from datetime import date
 
 from django.db.models import QuerySet
 
-from billing.models import BillingMonth, ContractVersion, Statement
+from billing.models import BillingMonth, Statement
 from billing.periods import month_end, month_start
 from billing.snapshot import statement_load
 from billing.statements import StatementData, provider_wide, statements_compute
@@ -41,7 +41,3 @@ def statement_get(*, scope: Scope, customer_id: int, period: date, today: date) 
     end = min(month_end(period), max(today, period))
     return next(iter(statements_compute(scope=scope, period=period, period_end=end, customer_ids=[customer.pk])),
                 None)
-
-
-def contract_versions(*, scope: Scope, customer_id: int) -> QuerySet[ContractVersion]:
-    return scoped(ContractVersion, scope).filter(customer_id=customer_id).order_by("effective_from")

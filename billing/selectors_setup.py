@@ -76,8 +76,3 @@ def maintenance_windows_past(*, scope: Scope, now: datetime) -> QuerySet[Mainten
 def adjustment_list(*, scope: Scope, customer_id: int) -> QuerySet[Adjustment]:
     """A customer's adjustments, newest month first."""
     return scoped(Adjustment, scope).filter(customer_id=customer_id).order_by("-period", "-created_at", "-id")
-
-
-def closed_statement_periods(*, scope: Scope, customer_id: int) -> set[date]:
-    """The months of the customer's closed statements (an adjustment row says whether it is billed already)."""
-    return set(scoped(Statement, scope).filter(customer_id=customer_id).values_list("period", flat=True))
