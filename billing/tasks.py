@@ -61,3 +61,11 @@ def billing_export_sweep_task() -> int:
     from billing.services.exports import export_jobs_expire
 
     return export_jobs_expire(now=timezone.now())
+
+
+@shared_task(**TASK_OPTIONS)
+def billing_export_retention_task() -> int:
+    """Beat, daily: built export files past RETENTION_EXPORT_DAYS are removed (the month can be built again)."""
+    from billing.services.export_retention import export_files_prune
+
+    return export_files_prune(now=timezone.now())

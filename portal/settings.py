@@ -224,6 +224,7 @@ MINING_WORKER_HASHRATE_EVERY_S = env.int("MINING_WORKER_HASHRATE_EVERY_S", defau
 MINING_WORKER_HASHRATE_BACKFILL_H = env.int("MINING_WORKER_HASHRATE_BACKFILL_H", default=24)
 MINING_RETENTION_5M_DAYS = env.int("MINING_RETENTION_5M_DAYS", default=35)
 MINING_RETENTION_1H_DAYS = env.int("MINING_RETENTION_1H_DAYS", default=400)
+MINING_RETENTION_WORKER_1H_DAYS = env.int("MINING_RETENTION_WORKER_1H_DAYS", default=35)  # the pool keeps 7
 
 # Beat's schedule. django-celery-beat copies it into its tables at start; edit intervals there or here.
 CELERY_BEAT_SCHEDULE = {
@@ -259,6 +260,22 @@ BILLING_EXPORT_DIR = Path(env.str("BILLING_EXPORT_DIR", default=str(VAR_DIR / "e
 BILLING_EXPORT_LEASE_S = env.int("BILLING_EXPORT_LEASE_S", default=120)  # no heartbeat this long: the build died
 CELERY_BEAT_SCHEDULE["billing-export-sweep"] = {"task": "billing.tasks.billing_export_sweep_task", "schedule": 60.0}
 # --- end billing ---
+
+# --- retention (issue 17): what is pruned after how long (docs/OPERATIONS.md "Retention"); beat runs it daily ---
+RETENTION_OUTBOX_SENT_DAYS = env.int("RETENTION_OUTBOX_SENT_DAYS", default=90)
+RETENTION_OUTBOX_FAILED_DAYS = env.int("RETENTION_OUTBOX_FAILED_DAYS", default=180)
+RETENTION_IDEMPOTENCY_DAYS = env.int("RETENTION_IDEMPOTENCY_DAYS", default=30)
+RETENTION_LOGIN_ATTEMPTS_DAYS = env.int("RETENTION_LOGIN_ATTEMPTS_DAYS", default=30)
+RETENTION_EXPORT_DAYS = env.int("RETENTION_EXPORT_DAYS", default=90)
+RETENTION_AUDIT_ARCHIVE_AFTER_DAYS = env.int("RETENTION_AUDIT_ARCHIVE_AFTER_DAYS", default=400)
+RETENTION_AUDIT_ARCHIVE_DIR = Path(env.str("RETENTION_AUDIT_ARCHIVE_DIR", default=str(VAR_DIR / "archive" / "audit")))
+CELERY_BEAT_SCHEDULE["tenants-platform-retention"] = {
+    "task": "tenants.tasks.platform_retention_task", "schedule": crontab(minute=30, hour=3),
+}
+CELERY_BEAT_SCHEDULE["billing-export-retention"] = {
+    "task": "billing.tasks.billing_export_retention_task", "schedule": crontab(minute=40, hour=3),
+}
+# --- end retention ---
 
 # Trust X-Forwarded-Proto only when the operator says a TLS proxy sits in front: compose publishes gunicorn
 # directly, where any client could send the header and pass for HTTPS.

@@ -29,3 +29,13 @@ def email_send_task(self, email_id: int) -> str:
 def email_outbox_sweep_task() -> int:
     """Beat, every EMAIL_OUTBOX_SWEEP_EVERY_S: re-enqueue mail whose task or worker was lost."""
     return len(email_outbox_sweep())
+
+
+@shared_task(**TASK_OPTIONS)
+def platform_retention_task() -> dict:
+    """Beat, daily: prune finished e-mail, idempotency records, login attempts, sessions; archive old audit months."""
+    from django.utils import timezone
+
+    from tenants.services.retention import platform_retention_apply
+
+    return platform_retention_apply(now=timezone.now())
