@@ -1,4 +1,5 @@
-"""E-mail side effects of accounts and access, run after the write commits. Ids in, retried on transient errors.
+"""E-mail side effects of accounts and access, run after the write commits (invitations go through the outbox,
+tenants/services/invitations.py). Ids in, retried on transient errors.
 
 Each message is marked sent only after the mail server took it; a failure raises and Celery retries with backoff,
 so a failed e-mail is never silently lost (after the last retry the failure is in the worker's log).
@@ -21,15 +22,6 @@ _OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": T
 
 def _backoff(retries: int) -> int:
     return min(3600, 30 * 2**retries)
-
-
-@shared_task(bind=True, **_OPTIONS)
-def invitation_send_task(self, invitation_id: int) -> bool:
-    try:
-        return notifications.invitation_send(invitation_id=invitation_id)
-    except _TRANSIENT as exc:
-        logger.warning("invitation %s: e-mail not sent yet (%s); retrying", invitation_id, exc)
-        raise self.retry(exc=exc, countdown=_backoff(self.request.retries)) from exc
 
 
 @shared_task(bind=True, **_OPTIONS)

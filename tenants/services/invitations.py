@@ -1,8 +1,13 @@
 """Invitations: a member with the right capability invites someone by e-mail; the single-use, expiring link
-lands them on "choose a password" and makes them a member.
+lands them on "choose a password" (or, for an existing account, "accept while signed in") and makes them a member.
 
-The e-mail goes out from a Celery task after the invitation commits (`tenants.access_tasks.invitation_send_task`); the
-task mints the link's token and this module keeps only its hash.
+Joining a tenant needs the user's consent: an address that already has an account gets an invitation like anyone
+else, and no membership exists until that user, signed in as themselves, accepts it. Otherwise any provider could
+attach another tenant's user to itself and then act on their account (issue 15).
+
+The e-mail is a row of the outbox (`tenants.email.email_enqueue`) written in the invitation's own transaction, so
+it is retried until the mail server takes it and never lost; this module keeps only the token's hash (the link
+itself lives in that one message's body until the outbox's retention removes it).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -30,7 +36,6 @@ from tenants.models import (
     ProviderMembership,
     StaffRole,
 )
-from tenants.services.core import customer_membership_grant, provider_membership_grant
 
 User = get_user_model()
 
@@ -41,25 +46,40 @@ class InvitationInvalid(Exception):
 
 @dataclass(frozen=True)
 class InvitationResult:
-    invitation: Invitation | None  # a new pending invitation, or None when an existing user was added at once
-    membership_added: bool
+    invitation: Invitation  # the new pending invitation (nobody becomes a member before accepting)
+    existing_account: bool  # the address already has an account: they accept while signed in
 
 
 def _audit_fields(inv: Invitation) -> dict:
     return {"email": inv.email, "role": inv.role, "kind": inv.kind, "expires_at": inv.expires_at}
 
 
-def _enqueue_send(invitation_id: int) -> None:
-    from tenants.access_tasks import invitation_send_task
+def _invitation_mail_enqueue(invitation: Invitation, *, now: dt.datetime) -> None:
+    """Mint the link, put the message in the outbox (same transaction), and mark the invitation sent."""
+    from django.template.loader import render_to_string
+    from django.urls import reverse
 
-    transaction.on_commit(lambda: invitation_send_task.delay(invitation_id))
+    from tenants.email import email_enqueue
+
+    token = invitation_token_issue(invitation=invitation)
+    url = settings.PORTAL_BASE_URL + reverse("accounts:invitation_accept", args=[token])
+    context = {"invitation": invitation, "url": url, "where": invitation.customer or invitation.provider,
+               "days": settings.ACCESS_INVITATION_TTL_DAYS,
+               "existing": User.objects.filter(username=invitation.email).exists()}
+    email_enqueue(
+        provider_id=invitation.provider_id, customer_id=invitation.customer_id, recipients=[invitation.email],
+        subject=" ".join(render_to_string("emails/invitation_subject.txt", context).split()),
+        body=render_to_string("emails/invitation_body.txt", context),
+        dedupe_key=f"invitation:{invitation.pk}:{Invitation.hash_token(token)[:16]}", now=now,
+    )
+    Invitation.objects.filter(pk=invitation.pk).update(sent_at=now)
 
 
 @transaction.atomic
 def invitation_create(
     *, scope: Scope, email: str, role: str, customer_id: int | None = None, now: dt.datetime | None = None
 ) -> InvitationResult:
-    """Invite `email` as staff (no customer) or as a user of one customer. An existing user is added at once.
+    """Invite `email` as staff (no customer) or as a user of one customer; an existing account accepts too.
 
     Owners and admins invite staff (only an owner invites an owner); staff with manage_customer_users invite a
     customer's users; a customer admin invites viewers of their own customer.
@@ -98,11 +118,6 @@ def invitation_create(
                      else ProviderMembership.objects.filter(provider=provider, user=existing))
         if member_qs.exists():
             raise ValidationError({"email": "This person is already a member here."})
-        if customer is not None:
-            customer_membership_grant(customer=customer, user=existing, role=role, scope=scope)
-        else:
-            provider_membership_grant(provider=provider, user=existing, role=role, scope=scope)
-        return InvitationResult(invitation=None, membership_added=True)
     pending = Invitation.objects.select_for_update().filter(
         provider=provider, customer=customer, email=email, accepted_at__isnull=True, revoked_at__isnull=True,
         expires_at__gt=now,
@@ -116,8 +131,8 @@ def invitation_create(
         expires_at=now + dt.timedelta(days=settings.ACCESS_INVITATION_TTL_DAYS),
     )
     audit_record(scope=scope, action="invitation.create", target=invitation, after=_audit_fields(invitation))
-    _enqueue_send(invitation.pk)
-    return InvitationResult(invitation=invitation, membership_added=False)
+    _invitation_mail_enqueue(invitation, now=now)
+    return InvitationResult(invitation=invitation, existing_account=existing is not None)
 
 
 @transaction.atomic
@@ -135,7 +150,7 @@ def invitation_revoke(*, scope: Scope, invitation_id: int, now: dt.datetime | No
 
 
 def invitation_token_issue(*, invitation: Invitation) -> str:
-    """Mint the link's token and keep only its hash (called by the sending task; a resend replaces the link)."""
+    """Mint the link's token and keep only its hash (a new one replaces the old link)."""
     token = secrets.token_urlsafe(32)
     Invitation.objects.filter(pk=invitation.pk).update(token_hash=Invitation.hash_token(token))
     return token
@@ -162,17 +177,29 @@ def invitation_get_for_token(*, token: str, now: dt.datetime | None = None, lock
     return invitation
 
 
+class InvitationNeedsSignIn(InvitationInvalid):
+    """The address has an account: its owner accepts while signed in as themselves (the message says so)."""
+
+
 @transaction.atomic
-def invitation_accept(*, token: str, password: str, password_again: str, now: dt.datetime | None = None) -> User:
+def invitation_accept(*, token: str, password: str, password_again: str, now: dt.datetime | None = None,
+                      signed_in_user: Any = None) -> User:
     """Use the link: create the account with the chosen password and add the membership, once.
 
-    The row lock makes a link used twice at the same moment succeed once. If an account with the address exists
-    by now, the membership is added to it and the password is left alone (the link proves the mailbox, not a
-    right to replace someone's password).
+    The row lock makes a link used twice at the same moment succeed once. If an account with the address exists,
+    only that account, signed in, can accept (`signed_in_user`): the link proves the mailbox, the sign-in proves
+    the person consents, and their password is never touched.
     """
     now = now or timezone.now()
     invitation = invitation_get_for_token(token=token, now=now, lock=True)
     user = User.objects.filter(username=invitation.email).first()
+    if user is not None:
+        if signed_in_user is None or not getattr(signed_in_user, "is_authenticated", False):
+            raise InvitationNeedsSignIn(f"{invitation.email} already has an account: sign in as {invitation.email} "
+                                        "to accept this invitation.")
+        if signed_in_user.pk != user.pk:
+            raise InvitationNeedsSignIn(f"This invitation is for {invitation.email}, and you are signed in as "
+                                        f"{signed_in_user.email}. Sign out, then sign in as {invitation.email}.")
     if user is None:
         errors: dict[str, list[str]] = {}
         if password != password_again:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from tenants.access import Capability, Scope, ScopeKind, get_in_scope
 from tenants.audit import audit_record
 from tenants.models import CustomerMembership, ProviderMembership
+from tenants.services.user_powers import user_power_require
 
 
 def lockout_username(request: HttpRequest, credentials: dict[str, Any] | None) -> str:
@@ -28,9 +29,12 @@ def lockout_client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
-@transaction.atomic
 def lockout_clear(*, scope: Scope, user_id: int) -> int:
-    """Lift the sign-in lockout of a member of this provider (staff) or of this customer; returns attempts removed."""
+    """Lift the sign-in lockout of a member of this provider (staff) or of this customer; returns attempts removed.
+
+    The lockout guards the user's one account everywhere, so only a user wholly within this tenant can be unlocked
+    by it (`tenants.services.user_powers`); anyone else waits for the cool-off or asks a platform administrator.
+    """
     if scope.kind == ScopeKind.CUSTOMER:
         scope.require(Capability.MANAGE_CUSTOMER_USERS)
         member = get_in_scope(CustomerMembership.objects.select_related("user"), scope, user_id=user_id)
@@ -41,9 +45,12 @@ def lockout_clear(*, scope: Scope, user_id: int) -> int:
             .first()
         ) or get_in_scope(CustomerMembership.objects.select_related("user"), scope, user_id=user_id)
     user = member.user
-    removed = axes_reset(username=user.username) or 0
-    audit_record(scope=scope, action="user.lockout_clear", target=user, object_repr=user.email,
-                 customer_id=getattr(member, "customer_id", None), after={"attempts_removed": removed})
+    customer_id = getattr(member, "customer_id", None)
+    user_power_require(scope=scope, user=user, action="user.lockout_clear", customer_id=customer_id)
+    with transaction.atomic():
+        removed = axes_reset(username=user.username) or 0
+        audit_record(scope=scope, action="user.lockout_clear", target=user, object_repr=user.email,
+                     customer_id=customer_id, after={"attempts_removed": removed})
     return removed
 
 

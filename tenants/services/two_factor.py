@@ -17,6 +17,7 @@ from tenants.access import Capability, Scope
 from tenants.audit import audit_record
 from tenants.models import ProviderMembership, RecoveryCodeDevice
 from tenants.services.sessions import sessions_end_all
+from tenants.services.user_powers import user_power_require
 
 security_log = logging.getLogger("portal.security")
 TOTP_NAME = "Authenticator app"
@@ -119,12 +120,12 @@ def second_factor_disable(*, user: Any) -> None:
     security_log.info("second factor removed by user %s", user.pk)
 
 
-@transaction.atomic
 def staff_second_factor_reset(*, scope: Scope, user_id: int) -> None:
     """A teammate with manage_staff removes a colleague's lost second factor: they enrol again at next sign-in.
 
-    Refused for oneself (use the own security page) and for someone who is also staff elsewhere: one provider
-    must not weaken an account another provider relies on; a platform administrator does that.
+    Refused for oneself (use the own security page) and for anyone who is not wholly this provider's (a member
+    elsewhere, or a platform administrator): the devices are the user's, for every membership they hold
+    (`tenants.services.user_powers`).
     """
     scope.require(Capability.MANAGE_STAFF)
     membership = ProviderMembership.objects.select_related("user").filter(provider_id=scope.provider_id,
@@ -133,12 +134,12 @@ def staff_second_factor_reset(*, scope: Scope, user_id: int) -> None:
         raise Http404("Not found")
     if user_id == scope.user_id:
         raise ValidationError("Reset your own second factor from your security page.")
-    if ProviderMembership.objects.filter(user_id=user_id).exclude(provider_id=scope.provider_id).exists():
-        raise ValidationError("This person is also staff at another provider; ask a platform administrator.")
     user = membership.user
-    had = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
-    TOTPDevice.objects.filter(user=user).delete()
-    RecoveryCodeDevice.objects.filter(user=user).delete()
-    sessions_end_all(user_id=user.pk, reason="second factor reset by a teammate")
-    audit_record(scope=scope, action="user.second_factor_reset", target=user, object_repr=user.email,
-                 before={"second_factor": had}, after={"second_factor": False})
+    user_power_require(scope=scope, user=user, action="user.second_factor_reset")
+    with transaction.atomic():
+        had = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+        TOTPDevice.objects.filter(user=user).delete()
+        RecoveryCodeDevice.objects.filter(user=user).delete()
+        sessions_end_all(user_id=user.pk, reason="second factor reset by a teammate")
+        audit_record(scope=scope, action="user.second_factor_reset", target=user, object_repr=user.email,
+                     before={"second_factor": had}, after={"second_factor": False})

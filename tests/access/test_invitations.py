@@ -12,12 +12,17 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from tenants.access_tasks import invitation_send_task
-from tenants.models import AuditEntry, CustomerMembership, Invitation, ProviderMembership
-from tenants.services import notifications
-from tenants.services.invitations import InvitationInvalid, invitation_accept, invitation_create, invitation_revoke
-from tests.access.helpers import link_in_last_mail, no_secret_in, one_audit_entry, run_task
+from tenants.models import AuditEntry, CustomerMembership, Invitation, OutboundEmail, ProviderMembership
+from tenants.services.invitations import (
+    InvitationInvalid,
+    InvitationNeedsSignIn,
+    invitation_accept,
+    invitation_create,
+    invitation_revoke,
+)
+from tests.access.helpers import link_in_last_mail, no_secret_in, one_audit_entry
 from tests.fixtures.access import login_verified
+from tests.fixtures.mail import outbox_deliver
 
 NEW_PASSWORD = "a-long-and-unusual-passphrase-42"
 NOW = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
@@ -33,10 +38,8 @@ def _invite(world, django_capture_on_commit_callbacks, *, scope=None, email="new
 
 
 def _send_and_token(invitation, *, now=None) -> str:
-    if now is None:
-        assert run_task(invitation_send_task, invitation.pk) is True
-    else:  # the task's own service with the test's clock
-        assert notifications.invitation_send(invitation_id=invitation.pk, now=now) is True
+    """Do what the outbox's workers do (send what is due), then read the link from the message."""
+    assert any(r.outcome == "sent" for r in outbox_deliver(now=now))
     return re.search(TOKEN_RE, link_in_last_mail(invitation.email, r"http\S+")).group(1)
 
 
@@ -47,13 +50,15 @@ def test_owner_invites_staff_one_mail_after_commit_and_accepting_makes_a_member(
     assert len(callbacks) == 1 and not mail.outbox  # nothing is sent before the write commits
     invitation = result.invitation
     assert entries[0].changes["email"] == [None, "new@alpha.example"] and entries[0].actor_user_id == world.alice.pk
+    # The message is an outbox row of the same transaction: retried by the outbox, never lost.
+    assert OutboundEmail.objects.get().recipient == "new@alpha.example"
     token = _send_and_token(invitation)
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["new@alpha.example"]
     invitation.refresh_from_db()
     assert invitation.sent_at is not None and invitation.token_hash == Invitation.hash_token(token)
     assert token not in json.dumps(list(Invitation.objects.values("token_hash", "email")))  # only the hash is kept
-    # A second delivery of the same message (acks_late redelivery) sends nothing more.
-    assert run_task(invitation_send_task, invitation.pk) is False and len(mail.outbox) == 1
+    # A second delivery round (a redelivered task) sends nothing more.
+    assert outbox_deliver() == [] and len(mail.outbox) == 1
 
     with one_audit_entry("invitation.accept") as entries:
         user = invitation_accept(token=token, password=NEW_PASSWORD, password_again=NEW_PASSWORD)
@@ -102,13 +107,45 @@ def test_a_bad_password_changes_nothing_and_says_which_field(world, django_captu
     assert Invitation.objects.get(pk=result.invitation.pk).accepted_at is None
 
 
-def test_inviting_an_existing_user_adds_the_membership_instead(world, django_capture_on_commit_callbacks):
-    with one_audit_entry("provider_membership.create"):
-        result, callbacks = _invite(world, django_capture_on_commit_callbacks, email="Carol@carol.example")
-    assert result.membership_added and result.invitation is None and not callbacks
-    assert ProviderMembership.objects.get(provider=world.provider_a, user=world.carol).role == "operator"
+def test_inviting_an_existing_user_needs_their_consent_signed_in(world, django_capture_on_commit_callbacks, client):
+    """Issue 15, item 1: an existing account is never added unasked; it accepts an invitation while signed in."""
+    bob_scope = world.scope(world.bob, world.provider_b)
+    with one_audit_entry("invitation.create"):
+        result, _ = _invite(world, django_capture_on_commit_callbacks, scope=bob_scope, email="Carol@carol.example")
+    assert result.existing_account and result.invitation.provider_id == world.provider_b.pk
+    assert not ProviderMembership.objects.filter(user=world.carol).exists()  # nothing before consent
+    token = _send_and_token(result.invitation)
+    assert "sign in as yourself and accept" in mail.outbox[-1].body
+    # The link alone is not consent: signed out, or signed in as someone else, it only says what to do.
+    with pytest.raises(InvitationNeedsSignIn, match="sign in as carol@carol.example"):
+        invitation_accept(token=token, password="", password_again="")
+    with pytest.raises(InvitationNeedsSignIn, match="you are signed in as eve@eve.example"):
+        invitation_accept(token=token, password="", password_again="", signed_in_user=world.eve)
+    page = client.get(f"/account/invitation/{token}/")
+    assert b"Sign in to accept" in page.content and b"Accept</button>" not in page.content
+    assert client.post(f"/account/invitation/{token}/", {}).status_code == 400
+    assert not ProviderMembership.objects.filter(user=world.carol).exists()
+    # Carol signs in as herself and says yes.
+    login_verified(client, world.carol)
+    page = client.get(f"/account/invitation/{token}/")
+    assert b"You are signed in as carol@carol.example" in page.content
+    password_before = get_user_model().objects.get(pk=world.carol.pk).password
+    with one_audit_entry("invitation.accept"):
+        page = client.post(f"/account/invitation/{token}/", {})
+    assert page.status_code == 302
+    assert ProviderMembership.objects.get(provider=world.provider_b, user=world.carol).role == "operator"
+    assert get_user_model().objects.get(pk=world.carol.pk).password == password_before
     with pytest.raises(ValidationError, match="already a member"):
-        _invite(world, django_capture_on_commit_callbacks, email="carol@carol.example")
+        _invite(world, django_capture_on_commit_callbacks, scope=bob_scope, email="carol@carol.example")
+
+
+def test_post_to_the_team_page_with_another_tenants_user_adds_no_membership(world, client):
+    login_verified(client, world.bob)
+    page = client.post("/p/beta/team/", {"email": "alice@alpha.example", "role": "admin"})
+    assert page.status_code == 302
+    assert not ProviderMembership.objects.filter(provider=world.provider_b, user=world.alice).exists()
+    assert Invitation.objects.get(provider=world.provider_b).email == "alice@alpha.example"
+    assert "accept it while signed in" in client.get("/p/beta/team/").content.decode()
 
 
 def test_who_may_invite_whom(world, django_capture_on_commit_callbacks):
@@ -148,17 +185,18 @@ def _make_admin(world):
 
 
 def test_the_invitation_message_reaches_the_broker_after_commit(world, redis_client, transactional_db):
-    """The on-commit hook really publishes the task (to the real Redis broker), with only the invitation's id."""
+    """The outbox's on-commit hook really publishes the send task (to the real Redis broker), with the row's id."""
     scope = world.scope(world.alice, world.provider_a)
-    result = invitation_create(scope=scope, email="broker@alpha.example", role="operator")
+    invitation_create(scope=scope, email="broker@alpha.example", role="operator")
     import base64
 
+    row = OutboundEmail.objects.get(recipient="broker@alpha.example")
     published = []
     for raw in redis_client.lrange("celery", 0, -1):
         message = json.loads(raw)
-        if message["headers"].get("task") == "tenants.access_tasks.invitation_send_task":
+        if message["headers"].get("task") == "tenants.tasks.email_send_task":
             published.append(json.loads(base64.b64decode(message["body"]))[0])
-    assert [result.invitation.pk] in published
+    assert [row.pk] in published
 
 
 def test_the_pages_walk_an_invitee_from_link_to_staff_enrolment(world, client, django_capture_on_commit_callbacks):
@@ -196,5 +234,5 @@ def test_the_mail_tasks_are_registered_with_the_worker_and_ack_late():
     from tenants.access_tasks import password_reset_send_task
 
     app.loader.import_default_modules()  # what a worker does at start
-    for task in (invitation_send_task, password_reset_send_task):
+    for task in (password_reset_send_task,):
         assert task.name in app.tasks and task.acks_late and task.reject_on_worker_lost

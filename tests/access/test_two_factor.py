@@ -156,6 +156,6 @@ def test_a_reset_is_refused_for_someone_who_is_staff_elsewhere_too(world):
 
     services.provider_membership_grant(provider=world.provider_b, user=world.dave, role="admin")
     totp_device_for(world.dave)
-    with pytest.raises(ValidationError, match="another provider"):
+    with pytest.raises(ValidationError, match="also belongs to another organisation"):
         staff_second_factor_reset(scope=world.scope(world.alice, world.provider_a), user_id=world.dave.pk)
     assert TOTPDevice.objects.filter(user=world.dave).exists()

@@ -36,8 +36,9 @@ def team_page(request: HttpRequest, provider_slug: str, customer_slug: str) -> H
         except ValidationError as exc:
             form_errors_from(form, exc)
         else:
-            messages.success(request, "They already had an account and can now see this customer."
-                             if result.membership_added else f"Invitation sent to {form.cleaned_data['email']}.")
+            messages.success(request, f"Invitation sent to {form.cleaned_data['email']}"
+                             + (": they already have an account and accept it while signed in."
+                                if result.existing_account else "."))
             return redirect(request.path)
     return render(request, "portal/customer/team.html", {
         "scope": scope,

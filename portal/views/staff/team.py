@@ -42,8 +42,9 @@ def team_page(request: HttpRequest, provider_slug: str) -> HttpResponse:
             except ValidationError as exc:
                 form_errors_from(form, exc)
             else:
-                text = ("They already had an account and are now a member." if result.membership_added
-                        else f"Invitation sent to {form.cleaned_data['email']}.")
+                text = (f"Invitation sent to {form.cleaned_data['email']}"
+                        + (": they already have an account and accept it while signed in." if result.existing_account
+                           else "."))
                 return _done(request, text, request.path)
     return render(request, "portal/staff/team.html", {
         "scope": scope,
@@ -130,8 +131,12 @@ def lockout_clear(request: HttpRequest, provider_slug: str, pk: int) -> HttpResp
         get_in_scope(ProviderMembership, scope, user_id=pk)  # 404, the same as a missing user
     if refusal := _post_only(request):
         return refusal
-    lockout.lockout_clear(scope=scope, user_id=pk)
-    return _done(request, "Sign-in unlocked.", safe_next(request, reverse("staff:team", args=[provider_slug])))
+    back = safe_next(request, reverse("staff:team", args=[provider_slug]))
+    try:
+        lockout.lockout_clear(scope=scope, user_id=pk)
+    except ValidationError as exc:
+        return _refused(request, exc, back)
+    return _done(request, "Sign-in unlocked.", back)
 
 
 @login_required
@@ -148,8 +153,9 @@ def customer_users(request: HttpRequest, provider_slug: str, customer_slug: str)
             except ValidationError as exc:
                 form_errors_from(form, exc)
             else:
-                text = ("They already had an account and are now a user of this customer." if result.membership_added
-                        else f"Invitation sent to {form.cleaned_data['email']}.")
+                text = (f"Invitation sent to {form.cleaned_data['email']}"
+                        + (": they already have an account and accept it while signed in." if result.existing_account
+                           else "."))
                 return _done(request, text, request.path)
     return render(request, "portal/staff/customer_users.html", {
         "scope": scope,
