@@ -115,3 +115,26 @@ def test_the_copy_equals_the_pool_after_the_first_sync_and_the_next_cycle(db, se
         finally:
             pool.session.close()
             pool.server.stop()
+
+
+def test_an_account_without_points_asks_for_its_hourly_and_daily_series_once_per_bucket(pool_provider, sandbox_pool):
+    """An account created empty on the pool costs one hashrate call per cycle, not three (the rate budget)."""
+    from mining.services.accounts import mining_accounts_import
+
+    pp = pool_provider
+    client = client_for_provider(pp.provider)
+    name = sandbox_pool.unique_name("empty")
+    client.account_create(name=name)
+    upstream = [a for a in client.accounts_iter() if a.name == name]
+    [account], _ = mining_accounts_import(scope=pp.scope, upstream=upstream)
+
+    def hashrate_calls(now):
+        report = mining_account_sync(provider_id=pp.provider.pk, account_id=account.pk, now=now)
+        assert report.accounts_synced == 1, report.errors
+        return sum(n for path, n in report.requests.items() if path.endswith("/mining/hashrate"))
+
+    start = pp.data_now
+    assert hashrate_calls(start) == 3  # 5 m, 1 h and 24 h: the first sync reads every window
+    assert hashrate_calls(start + timedelta(minutes=5)) == 1
+    assert hashrate_calls(start + timedelta(hours=1)) == 2  # an hour on: the hourly window again, not the daily
+    assert AccountHashrateSample.objects.filter(account=account).count() == 0

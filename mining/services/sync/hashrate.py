@@ -65,15 +65,19 @@ def _account_samples_upsert(account: MiningAccount, interval: str, rows: list[di
     )
 
 
-def _coarse_due(account: MiningAccount, interval: str, step: timedelta, now: datetime) -> bool:
-    """True when the pool has completed a bucket newer than the newest we hold (or we hold none).
+def _coarse_due(run: SyncRun, interval: str, dataset: str, step: timedelta, now: datetime) -> bool:
+    """True when the pool may have completed a bucket newer than the newest we hold.
 
     A bucket labelled `at` is complete at `at + step`, so after our newest point `at` the next one is complete at
-    `at + 2 * step`. Until then a re-read could only return what we already hold, so it costs no request.
+    `at + 2 * step`; until then a re-read could only return what we already hold, so it costs no request. An account
+    with no points yet (created empty) is asked once per bucket length, not every cycle.
     """
-    newest = (AccountHashrateSample.objects.filter(account=account, interval=interval)
+    newest = (AccountHashrateSample.objects.filter(account=run.account, interval=interval)
               .order_by("-at").values_list("at", flat=True).first())
-    return newest is None or newest + 2 * step <= now
+    if newest is not None:
+        return newest + 2 * step <= now
+    read_at = run.state(dataset).last_success_at
+    return read_at is None or read_at + step <= now
 
 
 def sync_account_hashrate(run: SyncRun, now: datetime) -> None:
@@ -95,8 +99,8 @@ def sync_account_hashrate(run: SyncRun, now: datetime) -> None:
     coarse = {
         interval: complete_at(client.account_hashrate(account=account.name, interval=name, from_at=now - window,
                                                       to_at=now).points, step, now)
-        for interval, name, step, window, _ in COARSE_SERIES
-        if _coarse_due(account, interval, step, now)
+        for interval, name, step, window, dataset in COARSE_SERIES
+        if _coarse_due(run, interval, dataset, step, now)
     }
     with transaction.atomic():
         run.lock_owner()
