@@ -1,8 +1,9 @@
 """Retention for hashrate series: fine points are only needed while someone looks at them closely.
 
 5-minute points are kept `MINING_RETENTION_5M_DAYS` (35), hourly ones `MINING_RETENTION_1H_DAYS` (400); daily
-points are kept for ever (a few hundred rows per account per year). The hourly and daily series are rolled up
-from the 5-minute ones during sync, so dropping old 5-minute points loses no resolution anyone bills on.
+points are kept for ever (a few hundred rows per account per year). The hourly and daily series are the pool's
+own, copied alongside the 5-minute ones (docs/SYNC.md), so dropping old 5-minute points loses no resolution anyone
+bills on.
 """
 
 from __future__ import annotations
