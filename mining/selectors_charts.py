@@ -1,4 +1,4 @@
-"""Hashrate series for the portal's charts, read from the sync's rollups (5 min, 1 h, 24 h), never from raw points.
+"""Hashrate series for the portal's charts, read from the pool's three series the sync copies (5 min, 1 h, 24 h).
 
 A chart ends at the newest point the portal holds for the scope, not at the wall clock: a page then shows the data
 it has (and says up to when), and the same data always draws the same chart. Every read here is a fixed number of

@@ -3,8 +3,8 @@
 5-minute points are kept `MINING_RETENTION_5M_DAYS` (35), an account's hourly ones `MINING_RETENTION_1H_DAYS` (400),
 a worker's hourly ones `MINING_RETENTION_WORKER_1H_DAYS` (35: there are ~20 workers per account, and 400 days of them
 would be ~192 M rows for 1,000 accounts; 35 days is ~17 M rows, ~3.8 GB, docs/OPERATIONS.md); daily points are kept
-for ever (a few hundred rows per account per year). The hourly and daily series are rolled up
-from the 5-minute ones during sync, so dropping old 5-minute points loses no resolution anyone bills on.
+for ever (a few hundred rows per account per year). The hourly and daily series are the pool's own, copied alongside
+the 5-minute ones (docs/SYNC.md), so dropping old 5-minute points loses no resolution anyone bills on.
 """
 
 from __future__ import annotations

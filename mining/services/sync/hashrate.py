@@ -1,4 +1,4 @@
-"""Dataset: the account's hashrate series (5-minute points from the pool, hourly and daily rolled up here)."""
+"""Dataset: the account's hashrate series, each interval copied from the pool as-is (docs/SYNC.md)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Avg, Count
-from django.db.models.functions import Trunc
 
 from mining.models import AccountHashrateSample, Interval, MiningAccount, SyncDataset
 from mining.services.sync.run import SyncRun, quantize, state_success
@@ -17,9 +15,22 @@ from mining.services.upsert import RowCounts, rows_upsert
 
 HS_PLACES = Decimal("0.000001")
 REJECT_PLACES = Decimal("0.00000001")
-FIVE_MIN_WINDOW = timedelta(days=3)  # the pool's maximum window per interval (contract §3.4)
+# The pool's maximum window per interval (contract §3.4); a read of [now - window, now] is the pool's whole series.
+FIVE_MIN_WINDOW = timedelta(days=3)
 HOUR_WINDOW = timedelta(days=7)
 DAY_WINDOW = timedelta(days=30)
+# The coarser series, read whole whenever the pool has completed a bucket we do not hold yet.
+COARSE_SERIES = ((Interval.H1, "1h", timedelta(hours=1), HOUR_WINDOW, SyncDataset.HASHRATE_1H),
+                 (Interval.D1, "24h", timedelta(days=1), DAY_WINDOW, SyncDataset.HASHRATE_24H))
+
+
+def complete_at(points, step: timedelta, now: datetime) -> list:
+    """The points whose bucket was complete at `now`.
+
+    The pool judges completeness by its own clock, a moment after ours; a bucket it completed in between is left for
+    the next cycle (whose overlap re-reads it), so a cycle's copy is the pool's window as of that cycle's `now`.
+    """
+    return [p for p in points if p.at + step <= now]
 
 
 def _hashrate_rows(run: SyncRun, interval: str, points) -> list[dict[str, Any]]:
@@ -54,75 +65,54 @@ def _account_samples_upsert(account: MiningAccount, interval: str, rows: list[di
     )
 
 
-def _rollup(run: SyncRun, *, source: str, target: str, unit: str, points_per_bucket: int,
-            since: datetime, now: datetime) -> RowCounts:
-    """Derive hourly (daily) points from complete sets of 5-minute (hourly) points, as the pool does.
+def _coarse_due(run: SyncRun, interval: str, dataset: str, step: timedelta, now: datetime) -> bool:
+    """True when the pool may have completed a bucket newer than the newest we hold.
 
-    Only complete buckets, plus the current incomplete one, are written, so an hour whose 5-minute points are
-    partly outside our data keeps the value the pool gave for it.
+    A bucket labelled `at` is complete at `at + step`, so after our newest point `at` the next one is complete at
+    `at + 2 * step`; until then a re-read could only return what we already hold, so it costs no request. An account
+    with no points yet (created empty) is asked once per bucket length, not every cycle.
     """
-    account = run.account
-    start = since.replace(minute=0, second=0, microsecond=0)
-    if unit == "day":
-        start = start.replace(hour=0)
-    buckets = (
-        AccountHashrateSample.objects.filter(account=account, interval=source, at__gte=start)
-        .annotate(bucket=Trunc("at", unit))
-        .values("bucket")
-        .annotate(mean=Avg("hashrate_hs"), reject=Avg("reject_rate"), n=Count("id"))
-        .order_by("bucket")
-    )
-    step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
-    rows = []
-    for b in buckets:
-        is_current = b["bucket"] + step > now
-        if b["n"] < points_per_bucket and not is_current:
-            continue
-        rows.append({
-            **run.owner_at(b["bucket"]),
-            "account_id": account.pk,
-            "interval": target,
-            "at": b["bucket"],
-            "hashrate_hs": quantize(Decimal(b["mean"]), HS_PLACES),
-            "reject_rate": quantize(Decimal(b["reject"]), REJECT_PLACES) if b["reject"] is not None else None,
-        })
-    return _account_samples_upsert(account, target, rows)
+    newest = (AccountHashrateSample.objects.filter(account=run.account, interval=interval)
+              .order_by("-at").values_list("at", flat=True).first())
+    if newest is not None:
+        return newest + 2 * step <= now
+    read_at = run.state(dataset).last_success_at
+    return read_at is None or read_at + step <= now
 
 
 def sync_account_hashrate(run: SyncRun, now: datetime) -> None:
+    """Copy the pool's 5-minute, hourly and daily series, each over the pool's own window, edges included.
+
+    Nothing is derived here: the pool is the source of truth, and a rolled-up hour (or day) is neither the pool's
+    reject rate nor available where our 5-minute points do not reach (issue 16: days lost from the 30-day window).
+    """
     client, account, report = run.client, run.account, run.report
     state = run.state(SyncDataset.HASHRATE_5M)
-    overlap = timedelta(seconds=settings.MINING_HASHRATE_OVERLAP_S)
-    floor = now - FIVE_MIN_WINDOW + timedelta(minutes=5)
+    overlap = max(timedelta(seconds=settings.MINING_HASHRATE_OVERLAP_S), timedelta(minutes=5))
+    floor = now - FIVE_MIN_WINDOW  # the window's first edge is a point too
     first_sync = state.watermark_at is None
     from_at = floor if first_sync else max(floor, state.watermark_at - overlap)
-    five = client.account_hashrate(account=account.name, interval="5m", from_at=from_at, to_at=now)
-    backfill = {}
-    if first_sync:
-        # History older than the 5-minute window comes at coarser grain, once.
-        backfill[Interval.H1] = client.account_hashrate(
-            account=account.name, interval="1h", from_at=now - HOUR_WINDOW, to_at=from_at
-        ).points
-        backfill[Interval.D1] = client.account_hashrate(
-            account=account.name, interval="24h", from_at=now - DAY_WINDOW, to_at=now - HOUR_WINDOW
-        ).points
+    five = complete_at(client.account_hashrate(account=account.name, interval="5m", from_at=from_at,
+                                               to_at=now).points, timedelta(minutes=5), now)
+    # The whole hourly (daily) window in one read each: 168 (30) points, compared before any write, so a late
+    # cycle, a paused account or a first sync all end holding exactly the pool's series.
+    coarse = {
+        interval: complete_at(client.account_hashrate(account=account.name, interval=name, from_at=now - window,
+                                                      to_at=now).points, step, now)
+        for interval, name, step, window, dataset in COARSE_SERIES
+        if _coarse_due(run, interval, dataset, step, now)
+    }
     with transaction.atomic():
         run.lock_owner()
         counts = RowCounts()
-        for interval, points in backfill.items():
-            counts.add(_account_samples_upsert(account, interval, _hashrate_rows(run, interval, points)))
-        rows = _hashrate_rows(run, Interval.M5, five.points)
-        five_counts = _account_samples_upsert(account, Interval.M5, rows)
-        counts.add(five_counts)
-        # Roll up only what changed: a re-read of unchanged points costs no aggregate queries.
-        if five_counts.created or five_counts.updated:
-            since = min(r["at"] for r in rows)
-            hour_counts = _rollup(run, source=Interval.M5, target=Interval.H1, unit="hour",
-                                  points_per_bucket=12, since=since, now=now)
-            counts.add(hour_counts)
-            if hour_counts.created or hour_counts.updated or backfill:
-                counts.add(_rollup(run, source=Interval.H1, target=Interval.D1, unit="day",
-                                   points_per_bucket=24, since=since, now=now))
+        for interval, _, _, _, dataset in COARSE_SERIES:
+            if interval in coarse:
+                points = coarse[interval]
+                series_counts = _account_samples_upsert(account, interval, _hashrate_rows(run, interval, points))
+                state_success(run.state(dataset), now=now, counts=series_counts,
+                              watermark_at=max((p.at for p in points), default=None))
+                counts.add(series_counts)
+        counts.add(_account_samples_upsert(account, Interval.M5, _hashrate_rows(run, Interval.M5, five)))
         report.count("AccountHashrateSample", counts)
-        watermark = max((p.at for p in five.points), default=None)
+        watermark = max((p.at for p in five), default=None)
         state_success(state, now=now, counts=counts, watermark_at=watermark)

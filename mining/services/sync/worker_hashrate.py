@@ -7,9 +7,10 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Avg
+from django.db.models import Avg, Max
 
 from mining.models import Interval, MiningAccount, SyncDataset, Worker, WorkerHashrateSample
+from mining.services.sync.hashrate import complete_at
 from mining.services.sync.run import SyncRun, quantize, state_success
 from mining.services.upsert import RowCounts, rows_upsert
 
@@ -28,16 +29,25 @@ def sync_worker_hashrate(run: SyncRun, now: datetime) -> None:
         return
     state = run.state(SyncDataset.WORKER_HASHRATE)
     overlap = timedelta(seconds=settings.MINING_HASHRATE_OVERLAP_S) + timedelta(hours=1)
-    floor = now - HOUR_WINDOW + timedelta(hours=1)
-    backfill = now - timedelta(hours=settings.MINING_WORKER_HASHRATE_BACKFILL_H)
-    from_at = backfill if state.watermark_at is None else max(floor, state.watermark_at - overlap)
-    workers = list(
-        Worker.objects.filter(account=account).exclude(status=Worker.Status.OFFLINE, offline_since_at__lt=from_at)
+    floor = now - HOUR_WINDOW  # the window's first edge is a point too
+    # Per worker, from its own newest point: a worker first seen late (offline at the first sync) still gets the
+    # pool's whole 7-day window, and one seen before resumes with an overlap of at least one point.
+    newest = dict(
+        WorkerHashrateSample.objects.filter(account=account, interval=Interval.H1)
+        .values("worker_id").annotate(newest=Max("at")).values_list("worker_id", "newest")
     )
+    from_at = {}
+    for w in Worker.objects.filter(account=account):
+        start = floor if newest.get(w.pk) is None else max(floor, newest[w.pk] - overlap)
+        # An offline worker is read until its points reach past the moment it went offline.
+        if w.status == Worker.Status.OFFLINE and w.offline_since_at is not None and w.offline_since_at < start:
+            continue
+        from_at[w.pk] = (w, start)
+    workers = [w for w, _ in from_at.values()]
     fetched = {
-        w.pk: client.worker_hashrate(account=account.name, worker=w.name, interval="1h", from_at=from_at,
-                                     to_at=now).points
-        for w in workers
+        pk: complete_at(client.worker_hashrate(account=account.name, worker=w.name, interval="1h", from_at=start,
+                                               to_at=now).points, timedelta(hours=1), now)
+        for pk, (w, start) in from_at.items()
     }
     with transaction.atomic():
         run.lock_owner()
