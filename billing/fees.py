@@ -82,6 +82,11 @@ def coarse_day_sums_read(scope: Scope, customer_ids: list[int], period: date, pe
     return out
 
 
+def _pct(bps: int) -> str:
+    """A coverage as the statement prints it: from the floored basis points stored, so the two never disagree."""
+    return f"{bps // 100}.{bps % 100:02d}"
+
+
 SLOTS_PER_DAY = 288
 _SLOT_S = 300
 
@@ -186,8 +191,7 @@ class FeeBuilder:
         sources = ", ".join(f"{n} days from {what} points" for what, n in m.used.items() if n)
         text = (f"Energy from the pool's hashrate: mean {money.quantize(mean_th, 3)} TH/s × "
                 f"{v.efficiency_j_per_th.normalize():f} J/TH × {money.fiat_str(covered_h, 2)} h = "
-                f"{money.quantize(kwh, 3)} kWh ({sources or 'no hashrate'}); coverage "
-                f"{money.fiat_str(m.coverage * 100)}%")
+                f"{money.quantize(kwh, 3)} kWh ({sources or 'no hashrate'}); coverage {_pct(m.coverage_bps)}%")
         estimated = m.coverage_bps < v.coverage_threshold_bps
         if estimated:
             missing = m.total_slots - m.covered_slots
@@ -268,7 +272,7 @@ class FeeBuilder:
         up = sum(1 for at, hs in self.slot_sums.items()
                  if start_at <= at < end_at and at not in maintenance and money.exact(hs) >= floor)
         held = sum(1 for at in self.slot_sums if start_at <= at < end_at)
-        coverage = Fraction(held, total) if total else Fraction(1)
+        coverage_bps = held * money.BPS // total if total else money.BPS
         target = Fraction(v.sla_uptime_bps, money.BPS)
         uptime = Fraction(up, expected) if expected else Fraction(1)
         credit = Fraction(0)
@@ -279,18 +283,18 @@ class FeeBuilder:
             "hashrate_hs": f"{v.sla_hashrate_hs.normalize():f}", "slots": total, "maintenance_slots": len(maintenance),
             "up_slots": up, "uptime_pct": money.fiat_str(uptime * 100), "met": uptime >= target,
             "cap_pct": money.fiat_str(Fraction(v.sla_credit_cap_bps, 100)), "credit": money.fiat_str(credit, 8),
-            "currency": v.fee_currency, "slots_with_data": held, "coverage_pct": money.fiat_str(coverage * 100),
+            "currency": v.fee_currency, "slots_with_data": held, "coverage_pct": _pct(coverage_bps),
             # Slots without data count as down (the customer is credited for them); below the threshold the close
             # asks for confirmation, as for an estimated power line.
-            "coverage_short": int(coverage * money.BPS) < v.coverage_threshold_bps,
+            "coverage_short": coverage_bps < v.coverage_threshold_bps,
         })
         if credit:
             self._add(seg, FeeKind.SLA_CREDIT, f"Uptime {money.fiat_str(uptime * 100)}% against "
                       f"{money.fiat_str(target * 100)}%: credit of {money.fiat_str((target - uptime) * 100)}% of "
                       f"hosting fees (cap {money.fiat_str(Fraction(v.sla_credit_cap_bps, 100))}%); coverage "
-                      f"{money.fiat_str(coverage * 100)}%, slots without data counted as down",
+                      f"{_pct(coverage_bps)}%, slots without data counted as down",
                       target - uptime, "share", money.quantize(hosting, 8), -credit)
-            self.fees[-1].coverage_bps = int(coverage * money.BPS)
+            self.fees[-1].coverage_bps = coverage_bps
 
 
 def fees_convert(data: StatementData, prices: dict[str, BtcPrice]) -> None:

@@ -127,7 +127,8 @@ def test_csv_summary_and_detail_and_xlsx_and_pdf(world, tmp_path):
         ("Eve Hashing", "adjustment", "1", "", "", "BTC", "", "-0.00000123", ""),
         ("Eve Hashing", "machine_fee", "1", "machines", "90", "USD", "90", "0.00100000", ""),
     ]
-    assert {ln["paid_to"] for ln in lines if ln["customer"] == "Carol Mining"} == {"provider", "customer"}
+    assert {ln["paid_to"] for ln in lines if ln["customer"] == "Carol Mining" and ln["kind"] == "reward"} == \
+        {"provider", "customer"}
 
     call_command("export_billing", "2025-11", "--provider", "alpha", "--format", "xlsx",
                  "--output", str(tmp_path / "b.xlsx"), "--detail")
@@ -135,7 +136,7 @@ def test_csv_summary_and_detail_and_xlsx_and_pdf(world, tmp_path):
 
     wb = load_workbook(tmp_path / "b.xlsx")
     assert wb.sheetnames == ["Summary", "Detail"]
-    assert [c.value for c in wb["Summary"][1]] == SUMMARY_COLUMNS and wb["Detail"].max_row == 61
+    assert [c.value for c in wb["Summary"][1]] == SUMMARY_COLUMNS and wb["Detail"].max_row == 64
     assert wb["Summary"]["C2"].number_format == "0.00000000"
 
     call_command("export_billing", "2025-11", "--provider", "alpha", "--format", "pdf", "--output",
