@@ -68,6 +68,8 @@ def statement_month(request: HttpRequest, provider_slug: str, period: str) -> Ht
                                                         customers=list(page))
         except ValidationError as exc:  # e.g. fiat fees without the month's BTC price: say so, in words
             rows, ctx["draft_error"] = [], " ".join(exc.messages)
+    ctx["short_coverage"] = [] if closed else [(d.customer_name, line, pct) for d in rows
+                                                for line, pct in d.short_coverage]
     ctx.update({"period": month, "closed": closed, "page": page, "rows": rows,
                 "is_over": month < today.replace(day=1), "is_future": month > today})
     return render(request, "portal/staff/billing/statement_month.html", ctx)
@@ -80,7 +82,8 @@ def statement_month_close(request: HttpRequest, provider_slug: str, period: str)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        result = billing_month_close(scope=scope, period=month, now=timezone.now())
+        result = billing_month_close(scope=scope, period=month, now=timezone.now(),
+                                     accept_estimates=request.POST.get("accept_estimates") == "yes")
     except ValidationError as exc:
         messages.error(request, f"{month:%B %Y} was not closed: " + " ".join(exc.messages))
     else:

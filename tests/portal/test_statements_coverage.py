@@ -1,0 +1,43 @@
+"""A month with lines priced on missing data: flagged on the staff month page before closing, and closed from the
+page only with the explicit confirmation. Clock fixed at 2026-11-20 12:00 UTC (October over)."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+
+from billing.models import Statement, StatementFee
+from billing.services.contracts import ContractTerms, contract_version_create
+from tests.billing.factories import account_make, samples_make
+from tests.fixtures.access import login_verified
+from tests.portal.statements_world import NOW, OCTOBER, system
+
+pytestmark = pytest.mark.django_db
+BASE = "/p/alpha/billing/statements/"
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+def test_short_coverage_is_flagged_and_the_close_needs_the_confirmation(client, world):
+    contract_version_create(scope=system(world.provider_a), customer_id=world.customer_a1.pk,
+                            effective_from=OCTOBER, now=NOW,
+                            terms=ContractTerms(power_mode="hashrate", efficiency_j_per_th="20",
+                                                price_per_kwh="0.000001"))
+    samples_make(account_make(world.provider_a, world.customer_a1), OCTOBER, 15, "100000000000000")  # 15 of 31 days
+    login_verified(client, world.alice)
+    page = client.get(f"{BASE}2026-10/").content.decode()
+    assert 'id="short-coverage"' in page and "Carol Mining: power fee 2026-10-01–2026-11-01 at 48.38% coverage" in page
+    assert 'name="accept_estimates"' in page
+
+    refused = client.post(f"{BASE}2026-10/close/", follow=True).content.decode()
+    assert "October 2026 was not closed" in refused and "Carol Mining: power fee 2026-10-01–2026-11-01 at 48.38% " \
+        "coverage" in refused
+    assert not Statement.objects.exists()
+
+    done = client.post(f"{BASE}2026-10/close/", {"accept_estimates": "yes"}, follow=True).content.decode()
+    assert "Closed October 2026: 1 statements frozen." in done
+    assert StatementFee.objects.get(statement__customer=world.customer_a1).coverage_bps == 4838
