@@ -41,3 +41,15 @@ def test_short_coverage_is_flagged_and_the_close_needs_the_confirmation(client, 
     done = client.post(f"{BASE}2026-10/close/", {"accept_estimates": "yes"}, follow=True).content.decode()
     assert "Closed October 2026: 1 statements frozen." in done
     assert StatementFee.objects.get(statement__customer=world.customer_a1).coverage_bps == 4838
+
+
+def test_the_customer_dashboards_month_figure_says_what_it_is_and_links_the_statement(client, world):
+    from tests.billing.factories import reward_make
+
+    account = account_make(world.provider_a, world.customer_a1)
+    reward_make(account, NOW.date().replace(day=2), 40_000)
+    login_verified(client, world.carol)
+    html = client.get("/c/alpha/carol-mining/dashboard/").content.decode()
+    # The pool's net (pending included), not the statement's figure: labelled so, with the statement one click away.
+    assert "pool net this month, before fees and shares (since 1 Nov, pending included)" in html
+    assert 'href="/c/alpha/carol-mining/statements/"' in html
