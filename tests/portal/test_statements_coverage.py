@@ -53,3 +53,19 @@ def test_the_customer_dashboards_month_figure_says_what_it_is_and_links_the_stat
     # The pool's net (pending included), not the statement's figure: labelled so, with the statement one click away.
     assert "pool net this month, before fees and shares (since 1 Nov, pending included)" in html
     assert 'href="/c/alpha/carol-mining/statements/"' in html
+
+
+def test_the_contract_form_sets_the_coverage_threshold_and_fallback_and_names_a_missing_nameplate(client, world):
+    from billing.models import ContractVersion
+
+    login_verified(client, world.alice)
+    url = "/p/alpha/billing/contracts/carol-mining/new/"
+    terms = {"effective_from": "2026-11-01", "power_mode": "hashrate", "efficiency_j_per_th": "21.5",
+             "price_per_kwh": "0.065", "coverage_threshold_percent": "90", "coverage_fallback": "nameplate",
+             "submit_key": "k1"}
+    assert 'name="coverage_threshold_percent"' in client.get(url).content.decode()
+    form = client.post(url, terms).context["form"]
+    assert "power_kw" in form.errors and not ContractVersion.objects.exists()
+    assert client.post(url, {**terms, "power_kw": "3.5", "submit_key": "k2"}).status_code == 302
+    version = ContractVersion.objects.get()
+    assert (version.coverage_threshold_bps, version.coverage_fallback, version.power_kw) == (9000, "nameplate", 3.5)
