@@ -91,6 +91,14 @@ SLOTS_PER_DAY = 288
 _SLOT_S = 300
 
 
+def day_covered_slots(five_points: int, hourly_points: int, has_daily: bool) -> int:
+    """A day's 5-minute slots the portal holds data for: all 288 when a series is complete for the day (288
+    five-minute points, 24 hourly, or the daily point), else those its partial points cover."""
+    if five_points >= SLOTS_PER_DAY or hourly_points >= 24 or has_daily:
+        return SLOTS_PER_DAY
+    return max(five_points, hourly_points * 12)
+
+
 @dataclass
 class Measured:
     """What the portal holds of a segment's hashrate: hashes over the covered 5-minute slots, and how many."""

@@ -10,7 +10,7 @@ from billing.models import Statement, StatementFee
 from billing.services.contracts import ContractTerms, contract_version_create
 from tests.billing.factories import account_make, samples_make
 from tests.fixtures.access import login_verified
-from tests.portal.statements_world import NOW, OCTOBER, system
+from tests.portal.statements_world import NOVEMBER, NOW, OCTOBER, system
 
 pytestmark = pytest.mark.django_db
 BASE = "/p/alpha/billing/statements/"
@@ -69,3 +69,18 @@ def test_the_contract_form_sets_the_coverage_threshold_and_fallback_and_names_a_
     assert client.post(url, {**terms, "power_kw": "3.5", "submit_key": "k2"}).status_code == 302
     version = ContractVersion.objects.get()
     assert (version.coverage_threshold_bps, version.coverage_fallback, version.power_kw) == (9000, "nameplate", 3.5)
+
+
+def test_data_health_shows_each_accounts_coverage_and_gaps_this_month_and_last(client, world):
+    account = account_make(world.provider_a, world.customer_a1, name="rig-north")
+    samples_make(account, OCTOBER, 10, "100000000000000")  # 1–10 Oct held, 11–31 Oct missing
+    samples_make(account, NOVEMBER, 5, "100000000000000")  # 1–5 Nov of the 19 completed days
+    login_verified(client, world.alice)
+    html = client.get("/p/alpha/billing/data-health/").content.decode()
+    table = html[html.index('id="data-health"'):]
+    october = table[table.index("October 2026"):table.index("</tr>", table.index("October 2026"))]
+    november = table[table.index("November 2026"):table.index("</tr>", table.index("November 2026"))]
+    # 10 of 31 days = 32.25% (floored); 5 of 19 completed November days = 26.31%.
+    assert "32.25%" in october and "2880" in october and "11 Oct–31 Oct" in october
+    assert "26.31%" in november and "6 Nov–19 Nov" in november
+    assert "rig-north" in table

@@ -48,6 +48,19 @@ def statements(request: HttpRequest, provider_slug: str) -> HttpResponse:
 
 
 @login_required
+def data_health(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    """Per account, this month's and last month's hashrate coverage and gaps (what billing will price)."""
+    from billing.periods import previous_month
+    from billing.selectors_health import data_health as health
+
+    ctx = _base(request, provider_slug)
+    today = timezone.now().date()
+    periods = [previous_month(today), today.replace(day=1)]
+    ctx.update({"periods": periods, "accounts": health(scope=ctx["scope"], periods=periods, today=today)})
+    return render(request, "portal/staff/billing/data_health.html", ctx)
+
+
+@login_required
 def statement_month(request: HttpRequest, provider_slug: str, period: str) -> HttpResponse:
     ctx = _base(request, provider_slug)
     scope, month = ctx["scope"], period_or_404(period)
