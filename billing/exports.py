@@ -19,10 +19,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 
-from billing.models import LineKind, Statement, StatementFee, StatementLine
+from billing.models import FeeKind, LineKind, Statement, StatementFee, StatementLine
 from billing.money import btc_str, sats_to_btc
 from billing.selectors import billing_month_is_closed
-from billing.snapshot import FEE_FIELDS, LINE_FIELDS, StatementHasher, statement_load
+from billing.snapshot import FEE_FIELDS, FEE_STORED_FIELDS, LINE_FIELDS, StatementHasher, statement_load
 from tenants.access import Scope, scoped
 
 SUMMARY_COLUMNS = [
@@ -41,7 +41,13 @@ _SUMMARY_SATS = [
 DETAIL_COLUMNS = [
     "customer", "account", "date", "kind", "gross_reward_btc", "pool_fee_btc", "net_reward_btc", "revenue_share_bps",
     "provider_share_btc", "customer_share_btc", "paid_to", "payout_address", "tx_hash", "fpps_rate", "hashrate_hs",
+    # Fee and adjustment lines (empty on reward lines): what was counted, at what rate, in the fee currency, and the
+    # satoshis charged (negative for credits and for adjustments in the customer's favour).
+    "description", "quantity", "unit", "rate", "currency", "amount", "amount_btc", "coverage_percent",
 ]
+# A fee line's `kind` in the detail export: one name per meaning, beside the reward kinds.
+FEE_EXPORT_KIND = {FeeKind.MACHINES: "machine_fee", FeeKind.POWER: "power_fee", FeeKind.MINIMUM: "minimum_fee",
+                   FeeKind.SLA_CREDIT: "sla_credit"}
 BTC_COLUMNS = {c for c in SUMMARY_COLUMNS + DETAIL_COLUMNS if c.endswith("_btc")}
 
 
@@ -54,15 +60,18 @@ def _statements(scope: Scope, period: date):
 
 
 _LINE = {name: i + 1 for i, name in enumerate(LINE_FIELDS)}  # positions in the streamed line tuples
+_FEE = {name: i + 1 for i, name in enumerate(FEE_STORED_FIELDS)}  # positions in the streamed fee tuples
+_HASHED_FEE = slice(1, len(FEE_FIELDS) + 1)
 
 
-def _verified_lines(scope: Scope, period: date) -> Iterator[tuple[Statement, tuple]]:
+def _verified_lines(scope: Scope, period: date, *, fees_too: bool = False) -> Iterator[tuple[Statement, tuple]]:
     """Every stored line of the month's statements, each statement's hash checked at its end.
 
     One streamed pass over statements, lines and fees in statement id order (a close writes statements in
     customer-name order, so this is also the bookkeeper's order), merged by statement: the detail export writes
     while it verifies, and its temporary file is dropped if any statement fails. Lines come as tuples
-    (statement_id, *LINE_FIELDS).
+    (statement_id, *LINE_FIELDS); with `fees_too`, each statement's fees follow its lines as
+    ("fee", statement_id, *FEE_STORED_FIELDS).
     """
     if not billing_month_is_closed(scope=scope, period=period):
         raise ExportRefused({"period": f"{period:%Y-%m} is not closed yet; run close_month {period:%Y-%m} first."})
@@ -70,7 +79,8 @@ def _verified_lines(scope: Scope, period: date) -> Iterator[tuple[Statement, tup
     lines = (StatementLine.objects.filter(statement__in=_statements(scope, period))
              .order_by("statement_id", "position").values_list("statement_id", *LINE_FIELDS).iterator(chunk_size=5000))
     fees = (StatementFee.objects.filter(statement__in=_statements(scope, period))
-            .order_by("statement_id", "position").values_list("statement_id", *FEE_FIELDS).iterator(chunk_size=5000))
+            .order_by("statement_id", "position").values_list("statement_id", *FEE_STORED_FIELDS)
+            .iterator(chunk_size=5000))
     line, fee = next(lines, None), next(fees, None)
     for statement in statements:
         hasher = StatementHasher(statement)
@@ -79,7 +89,9 @@ def _verified_lines(scope: Scope, period: date) -> Iterator[tuple[Statement, tup
             yield statement, line
             line = next(lines, None)
         while fee is not None and fee[0] == statement.pk:
-            hasher.fee_values(fee[1:])
+            hasher.fee_values(fee[_HASHED_FEE])
+            if fees_too:
+                yield statement, ("fee", *fee)
             fee = next(fees, None)
         if hasher.hexdigest() != statement.content_hash:
             raise ExportRefused({"statement": (
@@ -103,23 +115,47 @@ def summary_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
         yield row
 
 
+def _dec(value: Any) -> str:
+    return f"{value.normalize():f}" if value is not None else ""
+
+
 def detail_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
-    """Every reward line billed in the month (late rewards of earlier months included, marked by `kind`), verified
-    as it streams."""
+    """Every line of the month's statements, verified as it streams: reward lines billed in the month (late rewards
+    of earlier months marked by `kind`), adjustments, then each fee and credit line with its quantity, unit, rate
+    and, for usage-based lines, the coverage it was priced on. Pending rewards are not billed and not listed."""
     billed = (LineKind.REWARD, LineKind.LATE_REWARD)
-    c = _LINE
-    for statement, r in _verified_lines(scope, period):
+    blank = dict.fromkeys(DETAIL_COLUMNS, "")
+    c, f = _LINE, _FEE
+    for statement, r in _verified_lines(scope, period, fees_too=True):
+        if r[0] == "fee":
+            r = r[1:]
+            coverage = r[f["coverage_bps"]]
+            yield {**blank, "customer": statement.customer_name, "date": r[f["start"]].isoformat(),
+                   "kind": FEE_EXPORT_KIND.get(r[f["kind"]], r[f["kind"]]), "description": r[f["description"]],
+                   "quantity": _dec(r[f["quantity"]]), "unit": r[f["unit"]], "rate": _dec(r[f["unit_price"]]),
+                   "currency": r[f["currency"]], "amount": _dec(r[f["amount"]]), "amount_btc": r[f["amount_sats"]],
+                   "coverage_percent": f"{coverage / 100:.2f}" if coverage is not None else "",
+                   **{col: None for col in _REWARD_BTC}}
+            continue
+        if r[c["kind"]] == LineKind.ADJUSTMENT:
+            yield {**blank, "customer": statement.customer_name, "kind": "adjustment", "description": r[c["memo"]],
+                   "quantity": "1", "currency": "BTC", "amount_btc": r[c["amount_sats"]],
+                   **{col: None for col in _REWARD_BTC}}
+            continue
         if r[c["kind"]] not in billed:
             continue
         fpps, hs = r[c["fpps_rate"]], r[c["hashrate_hs"]]
-        yield {"customer": statement.customer_name, "account": r[c["account_name"]],
+        yield {**blank, "customer": statement.customer_name, "account": r[c["account_name"]],
                "date": r[c["date"]].isoformat(), "kind": r[c["kind"]], "gross_reward_btc": r[c["gross_sats"]],
                "pool_fee_btc": r[c["pool_fee_sats"]], "net_reward_btc": r[c["net_sats"]],
                "revenue_share_bps": r[c["revenue_share_bps"]], "provider_share_btc": r[c["provider_share_sats"]],
                "customer_share_btc": r[c["customer_share_sats"]], "paid_to": r[c["paid_to"]],
                "payout_address": r[c["payout_address"]], "tx_hash": r[c["tx_hash"]],
                "fpps_rate": f"{fpps.normalize():f}" if fpps is not None else "",
-               "hashrate_hs": f"{hs.normalize():f}" if hs is not None else ""}
+               "hashrate_hs": f"{hs.normalize():f}" if hs is not None else "", "amount_btc": None}
+
+
+_REWARD_BTC = ("gross_reward_btc", "pool_fee_btc", "net_reward_btc", "provider_share_btc", "customer_share_btc")
 
 
 def _atomic_path(path: Path) -> Path:
@@ -139,7 +175,8 @@ def export_csv(*, scope: Scope, period: date, path: Path, detail: bool = False) 
             writer = csv.writer(fh)
             writer.writerow(columns)
             for row in rows:
-                writer.writerow([btc_str(row[c]) if is_btc else row[c] for c, is_btc in zip(columns, btc, strict=True)])
+                writer.writerow([(btc_str(row[c]) if row[c] is not None else "") if is_btc else row[c]
+                                 for c, is_btc in zip(columns, btc, strict=True)])
                 count += 1
         os.replace(tmp, path)
     finally:
@@ -169,7 +206,9 @@ def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False,
             cells = []
             for column in columns:
                 value = row[column]
-                if column in BTC_COLUMNS:
+                if column in BTC_COLUMNS and value is None:
+                    cells.append(None)
+                elif column in BTC_COLUMNS:
                     cell = WriteOnlyCell(ws, value=sats_to_btc(value))
                     cell.number_format = "0.00000000"
                     cells.append(cell)

@@ -75,7 +75,8 @@ def _stream(columns: list[str], rows) -> Iterator[str]:
     btc = [c in BTC_COLUMNS or c == "amount_btc" for c in columns]
     yield _csv_line(columns)
     for row in rows:
-        yield _csv_line([btc_str(row[c]) if is_btc else row[c] for c, is_btc in zip(columns, btc, strict=True)])
+        yield _csv_line([(btc_str(row[c]) if row[c] is not None else "") if is_btc else row[c]
+                         for c, is_btc in zip(columns, btc, strict=True)])
 
 
 def statement_csv_stream(data: StatementData) -> Iterator[str]:

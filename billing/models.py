@@ -23,6 +23,13 @@ class PowerMode(models.TextChoices):
     HASHRATE = "hashrate", "Energy derived from the pool's hashrate"
 
 
+class CoverageFallback(models.TextChoices):
+    """How a usage-based line is priced when the portal holds too few of the month's 5-minute slots."""
+
+    ESTIMATE = "estimate", "Estimate the missing slots from the measured mean"
+    NAMEPLATE = "nameplate", "Bill the contracted nameplate power for the missing slots"
+
+
 class Contract(models.Model):
     """One customer's contract: the anchor its dated versions hang from (and the row a version write locks)."""
 
@@ -64,6 +71,10 @@ class ContractVersion(models.Model):
     sla_hashrate_hs = models.DecimalField(**HASHRATE, default=0)
     sla_credit_cap_bps = models.PositiveIntegerField(default=0)
     customer_addresses = models.JSONField(default=list, blank=True)
+    coverage_threshold_bps = models.PositiveIntegerField(
+        default=9500, help_text="Below this share of 5-minute slots with data, the fallback prices the gap.")
+    coverage_fallback = models.CharField(max_length=10, choices=CoverageFallback.choices,
+                                         default=CoverageFallback.ESTIMATE)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -279,13 +290,15 @@ class StatementFee(models.Model):
     version = models.ForeignKey(ContractVersion, on_delete=models.PROTECT, related_name="+")
     start = models.DateField()
     end = models.DateField(help_text="Exclusive.")
-    description = models.CharField(max_length=300)
+    description = models.CharField(max_length=600)
     quantity = models.DecimalField(max_digits=32, decimal_places=8)
     unit = models.CharField(max_length=20)
     unit_price = models.DecimalField(**FIAT)
     currency = models.CharField(max_length=3)
     amount = models.DecimalField(**FIAT, help_text="In the currency, rounded for display; negative for credits.")
     amount_sats = models.BigIntegerField(help_text="Charged to the customer; negative for credits.")
+    coverage_bps = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Usage-based lines: share of the period's 5-minute slots with data.")
 
     class Meta:
         ordering = ["statement_id", "position"]

@@ -58,7 +58,10 @@ class Fee:
     currency: str
     amount: Decimal
     amount_sats: int
+    coverage_bps: int | None = None
     exact_amount: Fraction = field(default=Fraction(0), repr=False)
+    # Priced (partly) by the contract's fallback: closing the month needs the staff member's confirmation.
+    estimated: bool = field(default=False, repr=False)
 
 
 @dataclass
@@ -100,6 +103,15 @@ class StatementData:
     @property
     def adjustment_lines(self) -> list[Line]:
         return [ln for ln in self.lines if ln.kind == LineKind.ADJUSTMENT]
+
+    @property
+    def short_coverage(self) -> list[tuple[str, str]]:
+        """(line, coverage %) of each usage-based line below its contract's threshold: a close must confirm them."""
+        out = [(f"power fee {f.start.isoformat()}–{f.end.isoformat()}", f"{Decimal(f.coverage_bps or 0) / 100:.2f}")
+               for f in self.fees if f.estimated]
+        out += [(f"uptime SLA {s['start']}–{s['end']}", s["coverage_pct"]) for s in self.sla
+                if s.get("coverage_short")]
+        return out
 
     @property
     def is_empty(self) -> bool:

@@ -31,6 +31,9 @@ FEE_FIELDS = (
     "position", "kind", "version_id", "start", "end", "description", "quantity", "unit", "unit_price", "currency",
     "amount", "amount_sats",
 )
+# Stored beside the hashed fields, outside the hash: statements closed before coverage was recorded keep their hash
+# (the coverage is also stated in the hashed description).
+FEE_STORED_FIELDS = (*FEE_FIELDS, "coverage_bps")
 
 
 def _canon(value: Any) -> Any:
@@ -102,7 +105,7 @@ def statement_load(statement: Statement) -> StatementData:
     lines = [Line(**row) for row in StatementLine.objects.filter(statement=statement).order_by("position")
              .values(*LINE_FIELDS)]
     fees = [Fee(**row) for row in StatementFee.objects.filter(statement=statement).order_by("position")
-            .values(*FEE_FIELDS)]
+            .values(*FEE_STORED_FIELDS)]
     data = StatementData(
         provider_id=statement.provider_id, lines=lines, fees=fees, is_closed=True, closed_at=statement.closed_at,
         content_hash=statement.content_hash, statement_id=statement.pk,

@@ -69,7 +69,7 @@ def setup(customers: int) -> None:
             [MiningAccount(provider=provider, customer=c, name=f"acct{c.slug}") for c in cs])
         contracts = Contract.objects.bulk_create([Contract(provider=provider, customer=c, created_at=now) for c in cs])
         ContractVersion.objects.bulk_create([
-            ContractVersion(provider=provider, customer=c, contract=k, effective_from=date(2026, 1, 1),
+            ContractVersion(provider=provider, customer=c, contract=k, effective_from=date(2026, 9, 1),
                             revenue_share_bps=2500, machine_count=4, machine_fee_monthly=Decimal("0.00012345"),
                             customer_addresses=[f"bc1q{c.slug}"], created_at=now)
             for c, k in zip(cs, contracts, strict=True)])
@@ -117,7 +117,7 @@ def measure(customers: int) -> dict:
         rows = export_csv(scope=scope, period=period, path=Path(tmp) / "summary.csv")
         lines = export_csv(scope=scope, period=period, path=Path(tmp) / "detail.csv", detail=True)
         export_s = time.perf_counter() - t0
-    assert rows == customers and lines == customers * 30
+    assert rows == customers and lines == customers * 31  # 30 reward lines and the machine fee line
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"customers": customers, "close_s": round(close_s, 2), "export_s": round(export_s, 2),
             "peak_rss_mib": round(peak, 1)}

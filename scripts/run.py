@@ -93,8 +93,14 @@ def main() -> None:
     _manage("seed_demo", "--upstream", upstream, "--api-key", SANDBOX_KEY, "--api-secret", SANDBOX_SECRET,
             "--password", PASSWORD)
     _manage("sync_accounts")
-    # billing (issue 8): close the last complete month once (idempotent), so a closed statement is there to see.
-    _manage("close_month", (datetime.now(UTC).replace(day=1) - timedelta(days=1)).strftime("%Y-%m"))
+    # billing (issue 8): close the complete months of the sandbox's 60-day history once (idempotent), in order
+    # (months close in order), so closed statements are there to see. A demo accepts the estimates of months the
+    # pool's windows do not fully cover; a real provider checks the data health page first.
+    this_month = datetime.now(UTC).date().replace(day=1)
+    month = (datetime.now(UTC).date() - timedelta(days=61)).replace(day=1)
+    while month < this_month:
+        _manage("close_month", month.strftime("%Y-%m"), "--accept-estimates")
+        month = (month + timedelta(days=32)).replace(day=1)
     _spawn(PY, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload")
     embedded = not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL")
     pool = ["--pool", "solo"] if embedded else ["--pool", "threads", "--concurrency", "8"]

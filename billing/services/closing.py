@@ -15,12 +15,14 @@ from operator import attrgetter
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Min
 from psycopg.types.json import Jsonb
 
-from billing.models import BillingMonth, Statement, StatementFee, StatementLine
-from billing.periods import month_end
-from billing.snapshot import FEE_FIELDS, HEADER_FIELDS, LINE_FIELDS, statement_hash
+from billing.models import Adjustment, BillingMonth, ContractVersion, Statement, StatementFee, StatementLine
+from billing.periods import month_end, month_start
+from billing.snapshot import FEE_STORED_FIELDS, HEADER_FIELDS, LINE_FIELDS, statement_hash
 from billing.statements import StatementData, statements_compute
+from mining.models import Reward, RewardStatus
 from tenants.access import Capability, Scope, scoped
 from tenants.audit import audit_record
 from tenants.models import Customer
@@ -60,7 +62,7 @@ def _persist_orm(month: BillingMonth, datas: list[StatementData], now: datetime)
     for data, statement in zip(datas, statements, strict=True):
         owner = {"provider_id": data.provider_id, "customer_id": data.customer_id, "statement_id": statement.pk}
         lines += [StatementLine(**owner, **{f: getattr(ln, f) for f in LINE_FIELDS}) for ln in data.lines]
-        fees += [StatementFee(**owner, **{f: getattr(fee, f) for f in FEE_FIELDS}) for fee in data.fees]
+        fees += [StatementFee(**owner, **{f: getattr(fee, f) for f in FEE_STORED_FIELDS}) for fee in data.fees]
     StatementLine.objects.bulk_create(lines, batch_size=BATCH)
     StatementFee.objects.bulk_create(fees, batch_size=BATCH)
 
@@ -90,13 +92,39 @@ def _persist_copy(month: BillingMonth, datas: list[StatementData], now: datetime
     _copy(StatementLine, ["provider_id", "customer_id", "statement_id", *LINE_FIELDS],
           ((d.provider_id, d.customer_id, pk, *line_values(ln))
            for pk, d in zip(ids, datas, strict=True) for ln in d.lines))
-    _copy(StatementFee, ["provider_id", "customer_id", "statement_id", *FEE_FIELDS],
-          ((d.provider_id, d.customer_id, pk, *(getattr(fee, f) for f in FEE_FIELDS))
+    _copy(StatementFee, ["provider_id", "customer_id", "statement_id", *FEE_STORED_FIELDS],
+          ((d.provider_id, d.customer_id, pk, *(getattr(fee, f) for f in FEE_STORED_FIELDS))
            for pk, d in zip(ids, datas, strict=True) for fee in d.fees))
 
 
-def billing_month_close(*, scope: Scope, period: date, now: datetime) -> CloseResult:
-    """Finalize every statement of the provider's month. Idempotent; refuses a month that has not ended."""
+def _first_open_month(scope: Scope, period: date) -> date | None:
+    """The earliest month before `period` with billable activity (a reward, a contract, an adjustment) that is not
+    closed. Why in order: a late reward of an open earlier month would otherwise be billed twice or never, and a
+    customer's running balance reads month after month."""
+    starts = [
+        scoped(Reward, scope).exclude(status=RewardStatus.CANCELED).filter(date__lt=period)
+        .aggregate(first=Min("date"))["first"],
+        scoped(ContractVersion, scope).filter(effective_from__lt=period)
+        .aggregate(first=Min("effective_from"))["first"],
+        scoped(Adjustment, scope).filter(period__lt=period).aggregate(first=Min("period"))["first"],
+    ]
+    found = [d for d in starts if d is not None]
+    if not found:
+        return None
+    closed = set(scoped(BillingMonth, scope).filter(period__lt=period, closed_at__isnull=False)
+                 .values_list("period", flat=True))
+    month = month_start(min(found))
+    while month < period:
+        if month not in closed:
+            return month
+        month = month_end(month)
+    return None
+
+
+def billing_month_close(*, scope: Scope, period: date, now: datetime, accept_estimates: bool = False) -> CloseResult:
+    """Finalize every statement of the provider's month. Idempotent; refuses a month that has not ended, a month
+    while an earlier one is open, and (unless `accept_estimates`) a month with a usage-based line whose coverage is
+    below its contract's threshold, naming each customer, line and coverage."""
     scope.require(Capability.MANAGE_BILLING)
     if not isinstance(period, date) or period.day != 1:
         raise ValidationError({"period": "Give the month as its first day."})
@@ -111,14 +139,27 @@ def billing_month_close(*, scope: Scope, period: date, now: datetime) -> CloseRe
         if month.closed_at is not None:
             total = sum(scoped(Statement, scope).filter(period=period).values_list("customer_net_sats", flat=True))
             return CloseResult(period, month.statement_count, True, total)
+        earlier = _first_open_month(scope, period)
+        if earlier is not None:
+            raise ValidationError({"period": (
+                f"{earlier:%Y-%m} is still open and has billable activity: close {earlier:%Y-%m} first, then "
+                f"{period:%Y-%m} (months close in order).")})
         # In name order: statement ids then follow the bookkeeper's order, and exports read them by id.
         ids = list(scoped(Customer, scope).order_by("name", "pk").values_list("pk", flat=True))
         count = net = 0
+        short: list[str] = []
         for chunk in _chunks(ids, CHUNK):
             datas = list(statements_compute(scope=scope, period=period, period_end=end, customer_ids=chunk))
+            short += [f"{d.customer_name}: {line} at {pct}% coverage" for d in datas for line, pct in d.short_coverage]
+            if short and not accept_estimates:
+                continue  # keep counting every short line for the refusal; nothing is written
             _persist(month, datas, now)
             count += len(datas)
             net += sum(d.customer_net_sats for d in datas)
+        if short and not accept_estimates:
+            raise ValidationError({"accept_estimates": (
+                f"{period:%Y-%m} has lines priced with missing data (the contract's fallback): " + "; ".join(short)
+                + ". Check the data health page, then confirm the estimates to close.")})
         if connection.vendor == "postgresql" and count:
             # Fresh statistics for the rows just written, so the export that often follows plans well.
             with connection.cursor() as cursor:
@@ -127,5 +168,6 @@ def billing_month_close(*, scope: Scope, period: date, now: datetime) -> CloseRe
         month.statement_count = count
         month.save(update_fields=["closed_at", "statement_count"])
         audit_record(scope=scope, action="billing_month.close", target=month, before={"closed_at": None},
-                     after={"closed_at": now, "statements": count, "customer_net_sats": net})
+                     after={"closed_at": now, "statements": count, "customer_net_sats": net,
+                            "estimates_accepted": short})
     return CloseResult(period, count, False, net)

@@ -22,6 +22,7 @@ from billing.models import (
     BtcPrice,
     Contract,
     ContractVersion,
+    CoverageFallback,
     MaintenanceWindow,
     PowerMode,
     Statement,
@@ -53,6 +54,8 @@ class ContractTerms:
     sla_hashrate_hs: Decimal | str = Decimal(0)
     sla_credit_cap_bps: int = 0
     customer_addresses: list[str] = field(default_factory=list)
+    coverage_threshold_bps: int = 9500
+    coverage_fallback: str = CoverageFallback.ESTIMATE
 
 
 def _int_field(errors: dict, name: str, value: Any, low: int, high: int | None, what: str) -> int:
@@ -76,6 +79,11 @@ def contract_terms_clean(terms: ContractTerms) -> dict[str, Any]:
                                        "basis points: 9500 is 95%")
     out["sla_credit_cap_bps"] = _int_field(errors, "sla_credit_cap_bps", terms.sla_credit_cap_bps, 0, 10_000,
                                            "basis points of the hosting fees")
+    out["coverage_threshold_bps"] = _int_field(errors, "coverage_threshold_bps", terms.coverage_threshold_bps, 0,
+                                               10_000, "basis points of the month's 5-minute slots: 9500 is 95%")
+    if terms.coverage_fallback not in CoverageFallback.values:
+        errors["coverage_fallback"] = f"Choose one of: {', '.join(CoverageFallback.values)}."
+    out["coverage_fallback"] = terms.coverage_fallback
     for name in _DECIMAL_FIELDS:
         raw = getattr(terms, name)
         try:
@@ -106,6 +114,9 @@ def contract_terms_clean(terms: ContractTerms) -> dict[str, Any]:
             errors.setdefault("power_kw", "Contracted power needs the contracted kW.")
         if terms.power_mode == PowerMode.HASHRATE and not out.get("efficiency_j_per_th"):
             errors.setdefault("efficiency_j_per_th", "Power from hashrate needs the machines' efficiency in J/TH.")
+        if (terms.power_mode == PowerMode.HASHRATE and terms.coverage_fallback == CoverageFallback.NAMEPLATE
+                and not out.get("power_kw")):
+            errors.setdefault("power_kw", "Billing nameplate power for missing data needs the nameplate kW.")
     if out.get("sla_uptime_bps") and not out.get("sla_hashrate_hs"):
         errors.setdefault("sla_hashrate_hs", "An uptime SLA needs the contracted hashrate (H/s).")
     addresses = terms.customer_addresses

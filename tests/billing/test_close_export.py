@@ -117,8 +117,18 @@ def test_csv_summary_and_detail_and_xlsx_and_pdf(world, tmp_path):
     assert all(len(carol[c].split(".")[1]) == 8 for c in SUMMARY_COLUMNS if c.endswith("_btc"))
     assert carol["customer_net_btc"] == btc_str(statement.customer_net_sats)
     lines = list(csv.DictReader(detail.open()))
-    assert list(lines[0]) == DETAIL_COLUMNS and len(lines) == 60
-    assert {ln["paid_to"] for ln in lines if ln["customer"] == "Carol Mining"} == {"provider", "customer"}
+    assert list(lines[0]) == DETAIL_COLUMNS
+    # 60 reward lines, Eve's adjustment, then each customer's machine fee line.
+    assert [ln["kind"] for ln in lines].count("reward") == 60 and len(lines) == 63
+    fee_rows = [(ln["customer"], ln["kind"], ln["quantity"], ln["unit"], ln["rate"], ln["currency"], ln["amount"],
+                 ln["amount_btc"], ln["coverage_percent"]) for ln in lines if ln["kind"] != "reward"]
+    assert fee_rows == [
+        ("Carol Mining", "machine_fee", "1", "machines", "0.0001", "BTC", "0.0001", "0.00010000", ""),
+        ("Eve Hashing", "adjustment", "1", "", "", "BTC", "", "-0.00000123", ""),
+        ("Eve Hashing", "machine_fee", "1", "machines", "90", "USD", "90", "0.00100000", ""),
+    ]
+    assert {ln["paid_to"] for ln in lines if ln["customer"] == "Carol Mining" and ln["kind"] == "reward"} == \
+        {"provider", "customer"}
 
     call_command("export_billing", "2025-11", "--provider", "alpha", "--format", "xlsx",
                  "--output", str(tmp_path / "b.xlsx"), "--detail")
@@ -126,7 +136,7 @@ def test_csv_summary_and_detail_and_xlsx_and_pdf(world, tmp_path):
 
     wb = load_workbook(tmp_path / "b.xlsx")
     assert wb.sheetnames == ["Summary", "Detail"]
-    assert [c.value for c in wb["Summary"][1]] == SUMMARY_COLUMNS and wb["Detail"].max_row == 61
+    assert [c.value for c in wb["Summary"][1]] == SUMMARY_COLUMNS and wb["Detail"].max_row == 64
     assert wb["Summary"]["C2"].number_format == "0.00000000"
 
     call_command("export_billing", "2025-11", "--provider", "alpha", "--format", "pdf", "--output",

@@ -227,8 +227,9 @@ def test_energy_from_hashrate_uses_each_days_finest_series(world):
 
     scope = system_scope(world.provider_a)
     acct = account_make(world.provider_a, world.customer_a1)
+    # Threshold 0: the days' series alone (the fallback for the missing 26 days is tested in test_coverage).
     contract(scope, world.customer_a1, NOV, power_mode="hashrate", efficiency_j_per_th="10",
-             price_per_kwh="0.000001")
+             price_per_kwh="0.000001", coverage_threshold_bps=0)
     samples_make(acct, NOV, 1, "100000000000000")  # 1 Nov: 5-minute points, 100 TH/s
 
     def point(interval, at, hs):
@@ -240,8 +241,12 @@ def test_energy_from_hashrate_uses_each_days_finest_series(world):
         point(Interval.H1, day + timedelta(hours=h), 900 * 10**12)  # ignored: 1 Nov has 5-minute points
         point(Interval.H1, day + timedelta(days=1, hours=h), 200 * 10**12)  # 2 Nov: hourly only
     point(Interval.D1, day + timedelta(days=2), 300 * 10**12)  # 3 Nov: daily only
+    for h in range(4, 24):  # 4 Nov: 20 of 24 hourly points (a backfill's partial first day) and the daily point
+        point(Interval.H1, day + timedelta(days=3, hours=h), 900 * 10**12)
+    point(Interval.D1, day + timedelta(days=3), 400 * 10**12)
     data = statement(scope, world.customer_a1, NOV)
-    # Hashes: 8.64e18 + 1.728e19 + 2.592e19 = 5.184e19 = 5.184e7 TH × 10 J = 5.184e8 J = 144 kWh.
-    assert fees(data) == [("power", "2025-11-01", "2025-12-01", "0.00014400", "BTC", 14_400)]
-    assert "144.000 kWh (1 days from 5-minute points, 1 days from hourly points, 1 days from daily points)" in \
-        data.fees[0].description
+    # Hashes: 8.64e18 + 1.728e19 + 2.592e19 + 3.456e19 (4 Nov from its complete daily point, not the partial
+    # hourly set) = 8.64e19 = 8.64e7 TH × 10 J = 8.64e8 J = 240 kWh.
+    assert fees(data) == [("power", "2025-11-01", "2025-12-01", "0.00024000", "BTC", 24_000)]
+    assert "240.000 kWh (1 days from 5-minute points, 1 days from hourly points, 2 days from daily points); " \
+        "coverage 13.33%" in data.fees[0].description

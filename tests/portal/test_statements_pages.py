@@ -125,7 +125,7 @@ def test_customer_statement_page_renders_the_statement_fragment(staff, world, bi
 
 
 def test_close_month_from_the_page_once_under_a_double_submit(staff, world):
-    bill(world.provider_a, [world.customer_a1, world.customer_a2], close=())
+    bill(world.provider_a, [world.customer_a1, world.customer_a2], close=(SEPTEMBER,))
     page = staff.get(f"{BASE}2026-10/").content.decode()
     assert "Over, not closed" in page and "Close October 2026 now" in page
     first = staff.post(f"{BASE}2026-10/close/", follow=True).content.decode()
@@ -134,12 +134,13 @@ def test_close_month_from_the_page_once_under_a_double_submit(staff, world):
     assert "October 2026 was already closed; nothing changed (2 statements)." in second
     assert Statement.objects.filter(period=OCTOBER).count() == 2
     assert BillingMonth.objects.get(provider=world.provider_a, period=OCTOBER).closed_at == NOW
-    assert AuditEntry.objects.filter(action="billing_month.close").count() == 1
+    assert AuditEntry.objects.filter(action="billing_month.close", object_id=str(BillingMonth.objects.get(
+        provider=world.provider_a, period=OCTOBER).pk)).count() == 1
     assert "Closed" in row_of(staff.get(BASE).content.decode(), "months", "October 2026")
 
 
 def test_closing_is_refused_in_words(staff, client, world):
-    bill(world.provider_a, [world.customer_a1], close=(), fee_currency="USD")
+    bill(world.provider_a, [world.customer_a1], close=(), fee_currency="USD", start=OCTOBER)
     before = Statement.objects.count()
     running = staff.post(f"{BASE}2026-11/close/", follow=True).content.decode()
     assert "November 2026 was not closed: 2026-11 has not ended yet" in running
@@ -166,7 +167,9 @@ def test_month_and_customer_downloads(staff, world, billed):
         assert r["customer_net_btc"] == btc(frozen[r["customer"]].customer_net_sats).split(" ")[0]
         assert r["content_hash"] == frozen[r["customer"]].content_hash
     detail = list(csv.DictReader(io.StringIO(body(staff.get(f"{BASE}2026-10/detail.csv")))))
-    assert len(detail) == StatementLine.objects.filter(statement__period=OCTOBER, kind="reward").count() == 9
+    rewards = [r for r in detail if r["kind"] == "reward"]
+    assert len(rewards) == StatementLine.objects.filter(statement__period=OCTOBER, kind="reward").count() == 9
+    assert [r["kind"] for r in detail].count("machine_fee") == 3  # every statement line, fee lines included
     pdf = staff.get(f"{BASE}2026-10/carol-mining/pdf/")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     lines = list(csv.DictReader(io.StringIO(body(staff.get(f"{BASE}2026-10/carol-mining/csv/")))))
@@ -225,7 +228,7 @@ def test_an_export_job_starts_once_shows_progress_and_offers_a_checked_file(staf
     assert {r[0] for r in rows[1:]} == set(frozen)
     net = rows[0].index("customer_net_btc")
     assert all(round(r[net] * 100_000_000) == frozen[r[0]].customer_net_sats for r in rows[1:])
-    assert len(list(workbook["Detail"].iter_rows())) == 1 + 9
+    assert len(list(workbook["Detail"].iter_rows())) == 1 + 9 + 3  # header, 9 rewards, 3 machine fee lines
 
     # The file changed on disk after it was built: not served.
     with open(job.file_path, "ab") as fh:

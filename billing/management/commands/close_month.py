@@ -1,4 +1,4 @@
-"""`python manage.py close_month YYYY-MM [--provider SLUG]`: finalize every statement of the month (idempotent)."""
+"""`python manage.py close_month YYYY-MM [--provider SLUG] [--accept-estimates]`: freeze the month (idempotent)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("month", help="YYYY-MM")
         parser.add_argument("--provider", help="The provider's slug (default: every provider)")
+        parser.add_argument("--accept-estimates", action="store_true",
+                            help="Close although usage-based lines are below their contract's coverage threshold "
+                                 "(priced by the contract's fallback); without it such a month is refused.")
 
-    def handle(self, *args, month: str, provider: str | None, **options) -> None:
+    def handle(self, *args, month: str, provider: str | None, accept_estimates: bool = False, **options) -> None:
         try:
             period = month_parse(month, field="month")
         except ValidationError as exc:
@@ -38,7 +41,8 @@ class Command(BaseCommand):
         for p in providers.values_list("pk", "slug"):
             scope = scope_for_system(provider_id=p[0], actor="command:close_month")
             try:
-                result = billing_month_close(scope=scope, period=period, now=timezone.now())
+                result = billing_month_close(scope=scope, period=period, now=timezone.now(),
+                                             accept_estimates=accept_estimates)
             except ValidationError as exc:
                 raise CommandError(f"{p[1]}: {_message(exc)}") from exc
             state = "already closed" if result.already_closed else "closed"

@@ -10,7 +10,15 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.models import BtcPrice, Contract, ContractVersion, MaintenanceWindow, PowerMode, Statement
+from billing.models import (
+    BtcPrice,
+    Contract,
+    ContractVersion,
+    CoverageFallback,
+    MaintenanceWindow,
+    PowerMode,
+    Statement,
+)
 from billing.money import btc_str
 from portal.api.fields import SatsField, exact_decimal
 
@@ -82,6 +90,10 @@ class ContractTermsSerializer(serializers.Serializer):
     sla_credit_cap_bps = _bps(required=False)
     customer_addresses = serializers.ListField(child=serializers.CharField(max_length=100), required=False,
                                                max_length=50, help_text="BTC addresses that count as the customer's.")
+    coverage_threshold_bps = _bps(required=False, help_text="Below this share of 5-minute slots with data the "
+                                  "contract's fallback prices the gap (default 9500).")
+    coverage_fallback = serializers.ChoiceField(choices=CoverageFallback.choices, required=False,
+                                                help_text="estimate (measured mean, default) or nameplate (power_kw).")
 
 
 class ContractCreateSerializer(ContractTermsSerializer):
@@ -108,7 +120,8 @@ class ContractVersionSerializer(serializers.ModelSerializer):
         fields = ["id", "contract_id", "customer_id", "effective_from", "effective_until", "revenue_share_bps",
                   "fee_currency", "machine_count", "machine_fee_monthly", "power_mode", "power_kw",
                   "efficiency_j_per_th", "price_per_kwh", "minimum_monthly_fee", "sla_uptime_bps", "sla_hashrate_hs",
-                  "sla_credit_cap_bps", "customer_addresses", "created_at"]
+                  "sla_credit_cap_bps", "customer_addresses", "coverage_threshold_bps", "coverage_fallback",
+                  "created_at"]
         read_only_fields = fields
 
 

@@ -67,6 +67,7 @@ urlpatterns = [
          name="billing_adjustment_new"),
     # Statements (issue 10, billing): months, close, downloads, month exports with progress.
     path("billing/statements/", statements.statements, name="statements"),
+    path("billing/data-health/", statements.data_health, name="data_health"),
     path("billing/statements/<str:period>/", statements.statement_month, name="statement_month"),
     path("billing/statements/<str:period>/close/", statements.statement_month_close, name="statement_month_close"),
     path("billing/statements/<str:period>/summary.csv", statements.statement_month_csv, name="statement_month_csv"),

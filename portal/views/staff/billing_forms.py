@@ -18,7 +18,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from billing.models import ContractVersion, PowerMode
+from billing.models import ContractVersion, CoverageFallback, PowerMode
 from billing.periods import month_parse
 from billing.services.contracts import ContractTerms
 from mining.whitebit.amounts import AmountError, btc_to_sats, decimal_from_api
@@ -33,6 +33,7 @@ SERVICE_TO_FORM = {
     "revenue_share_bps": "revenue_share_percent",
     "sla_uptime_bps": "sla_uptime_percent",
     "sla_credit_cap_bps": "sla_credit_cap_percent",
+    "coverage_threshold_bps": "coverage_threshold_percent",
     "sla_hashrate_hs": "sla_hashrate_ths",
     "amount_sats": "amount_btc",
     "version": "__all__",
@@ -120,6 +121,11 @@ class ContractTermsForm(OnceForm):
     sla_uptime_percent = _text("Uptime SLA (%)", "E.g. 95; 0 for no SLA.")
     sla_hashrate_ths = _text("Contracted hashrate (TH/s)", "What the SLA measures uptime against.")
     sla_credit_cap_percent = _text("SLA credit cap (% of the hosting fees)")
+    coverage_threshold_percent = _text(
+        "Data coverage threshold (%)", "Below this share of the month's 5-minute slots with hashrate, usage-based "
+        "lines are priced by the fallback below and closing asks for confirmation.", initial="95")
+    coverage_fallback = forms.ChoiceField(label="When data is missing", choices=CoverageFallback.choices,
+                                          initial=CoverageFallback.ESTIMATE, required=False)
     customer_addresses = forms.CharField(
         label="The customer's own payout addresses", required=False, widget=forms.Textarea(attrs={"rows": 2}),
         help_text="One per line: rewards paid there count as held by the customer.")
@@ -128,7 +134,10 @@ class ContractTermsForm(OnceForm):
         """The typed terms in the service's units; a ValidationError naming this form's fields otherwise."""
         data, errors, out = self.cleaned_data, {}, {}
         for name, target in (("revenue_share_percent", "revenue_share_bps"), ("sla_uptime_percent", "sla_uptime_bps"),
-                             ("sla_credit_cap_percent", "sla_credit_cap_bps")):
+                             ("sla_credit_cap_percent", "sla_credit_cap_bps"),
+                             ("coverage_threshold_percent", "coverage_threshold_bps")):
+            if name == "coverage_threshold_percent" and not (data[name] or "").strip():
+                continue  # left empty: the default threshold (95 %)
             try:
                 out[target] = percent_to_bps(data[name])
             except ValidationError as exc:
@@ -145,6 +154,7 @@ class ContractTermsForm(OnceForm):
             fee_currency=data["fee_currency"] or "BTC",
             machine_count=int(count) if re.fullmatch(r"\d+", count) else count,  # the service names a bad one
             power_mode=data["power_mode"],
+            coverage_fallback=data["coverage_fallback"] or CoverageFallback.ESTIMATE,
             **{f: (data[f] or "0").strip() for f in ("machine_fee_monthly", "power_kw", "efficiency_j_per_th",
                                                       "price_per_kwh", "minimum_monthly_fee")},
             customer_addresses=[a.strip() for a in data["customer_addresses"].splitlines() if a.strip()],
@@ -164,6 +174,8 @@ class ContractTermsForm(OnceForm):
             "sla_hashrate_ths": plain(version.sla_hashrate_hs / TH),
             "sla_credit_cap_percent": bps_to_percent(version.sla_credit_cap_bps),
             "customer_addresses": "\n".join(version.customer_addresses or []),
+            "coverage_threshold_percent": bps_to_percent(version.coverage_threshold_bps),
+            "coverage_fallback": version.coverage_fallback,
         }
 
 

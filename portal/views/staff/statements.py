@@ -48,6 +48,19 @@ def statements(request: HttpRequest, provider_slug: str) -> HttpResponse:
 
 
 @login_required
+def data_health(request: HttpRequest, provider_slug: str) -> HttpResponse:
+    """Per account, this month's and last month's hashrate coverage and gaps (what billing will price)."""
+    from billing.periods import previous_month
+    from billing.selectors_health import data_health as health
+
+    ctx = _base(request, provider_slug)
+    today = timezone.now().date()
+    periods = [previous_month(today), today.replace(day=1)]
+    ctx.update({"periods": periods, "accounts": health(scope=ctx["scope"], periods=periods, today=today)})
+    return render(request, "portal/staff/billing/data_health.html", ctx)
+
+
+@login_required
 def statement_month(request: HttpRequest, provider_slug: str, period: str) -> HttpResponse:
     ctx = _base(request, provider_slug)
     scope, month = ctx["scope"], period_or_404(period)
@@ -68,6 +81,8 @@ def statement_month(request: HttpRequest, provider_slug: str, period: str) -> Ht
                                                         customers=list(page))
         except ValidationError as exc:  # e.g. fiat fees without the month's BTC price: say so, in words
             rows, ctx["draft_error"] = [], " ".join(exc.messages)
+    ctx["short_coverage"] = [] if closed else [(d.customer_name, line, pct) for d in rows
+                                                for line, pct in d.short_coverage]
     ctx.update({"period": month, "closed": closed, "page": page, "rows": rows,
                 "is_over": month < today.replace(day=1), "is_future": month > today})
     return render(request, "portal/staff/billing/statement_month.html", ctx)
@@ -80,7 +95,8 @@ def statement_month_close(request: HttpRequest, provider_slug: str, period: str)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
-        result = billing_month_close(scope=scope, period=month, now=timezone.now())
+        result = billing_month_close(scope=scope, period=month, now=timezone.now(),
+                                     accept_estimates=request.POST.get("accept_estimates") == "yes")
     except ValidationError as exc:
         messages.error(request, f"{month:%B %Y} was not closed: " + " ".join(exc.messages))
     else:
