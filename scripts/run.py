@@ -7,6 +7,7 @@ Uses the embedded defaults (SQLite, filesystem broker) unless DATABASE_URL / RED
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -38,7 +39,11 @@ def _env() -> dict[str, str]:
 
 
 def _manage(*args: str) -> None:
-    subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=_env(), check=True)
+    """A setup step; if it fails, the children already started (the sandbox) are stopped too, so nothing is left
+    holding a port or the caller's pipe."""
+    if subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=_env()).returncode != 0:
+        print(f"`manage.py {' '.join(args)}` failed; stopping.", flush=True)
+        _stop_all(code=1)
 
 
 def _spawn(*args: str) -> subprocess.Popen:
@@ -63,17 +68,23 @@ def _port_free(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) != 0
 
 
-def _stop_all(*_: object) -> None:
+def _kill_children() -> None:
     for proc in children:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
     deadline = time.monotonic() + 10
     for proc in children:
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-    raise SystemExit(0)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _stop_all(*_: object, code: int = 0) -> None:
+    _kill_children()
+    raise SystemExit(code)
 
 
 def main() -> None:
@@ -96,11 +107,8 @@ def main() -> None:
     # billing (issue 8): close the complete months of the sandbox's 60-day history once (idempotent), in order
     # (months close in order), so closed statements are there to see. A demo accepts the estimates of months the
     # pool's windows do not fully cover; a real provider checks the data health page first.
-    this_month = datetime.now(UTC).date().replace(day=1)
-    month = (datetime.now(UTC).date() - timedelta(days=61)).replace(day=1)
-    while month < this_month:
-        _manage("close_month", month.strftime("%Y-%m"), "--accept-estimates")
-        month = (month + timedelta(days=32)).replace(day=1)
+    last_month = datetime.now(UTC).date().replace(day=1) - timedelta(days=1)
+    _manage("close_month", "--through", last_month.strftime("%Y-%m"), "--accept-estimates")
     _spawn(PY, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload")
     embedded = not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL")
     pool = ["--pool", "solo"] if embedded else ["--pool", "threads", "--concurrency", "8"]
@@ -130,4 +138,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:  # whatever ended the script (a failed step, a port that never answered), no child outlives it
+        _kill_children()

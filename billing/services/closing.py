@@ -97,7 +97,7 @@ def _persist_copy(month: BillingMonth, datas: list[StatementData], now: datetime
            for pk, d in zip(ids, datas, strict=True) for fee in d.fees))
 
 
-def _first_open_month(scope: Scope, period: date) -> date | None:
+def billing_month_first_open(scope: Scope, period: date) -> date | None:
     """The earliest month before `period` with billable activity (a reward, a contract, an adjustment) that is not
     closed. Why in order: a late reward of an open earlier month would otherwise be billed twice or never, and a
     customer's running balance reads month after month."""
@@ -139,7 +139,7 @@ def billing_month_close(*, scope: Scope, period: date, now: datetime, accept_est
         if month.closed_at is not None:
             total = sum(scoped(Statement, scope).filter(period=period).values_list("customer_net_sats", flat=True))
             return CloseResult(period, month.statement_count, True, total)
-        earlier = _first_open_month(scope, period)
+        earlier = billing_month_first_open(scope, period)
         if earlier is not None:
             raise ValidationError({"period": (
                 f"{earlier:%Y-%m} is still open and has billable activity: close {earlier:%Y-%m} first, then "

@@ -144,6 +144,24 @@ def test_months_close_in_order(world):
     assert close(scope, NOV).statements == 1
 
 
+def test_close_month_through_closes_every_open_month_oldest_first(world):
+    """What `make run` relies on: it does not know where a provider's history starts (an imported account's
+    contract may begin a month before its first reward)."""
+    scope = system_scope(world.provider_a)
+    acct = account_make(world.provider_a, world.customer_a1)
+    contract(scope, world.customer_a1, date(2025, 9, 15), revenue_share_bps=1000)
+    reward_make(acct, date(2025, 10, 20), 5_000)
+    reward_make(acct, date(2025, 11, 20), 5_000)
+    with time_machine.travel(NOW, tick=False):
+        call_command("close_month", "--through", "2025-11", "--provider", "alpha")
+        assert sorted(BillingMonth.objects.filter(closed_at__isnull=False).values_list("period", flat=True)) == [
+            date(2025, 9, 1), OCT, NOV]
+        call_command("close_month", "--through", "2025-11", "--provider", "alpha")  # nothing left: no error
+        with pytest.raises(CommandError, match="either a month"):
+            call_command("close_month", "2025-11", "--through", "2025-11")
+    assert Statement.objects.filter(period=NOV).count() == 1
+
+
 def _pool_day_points(provider, customer, account, backfill_from: datetime) -> None:
     """The same pool as seen by a portal first synced at `backfill_from`: the 1 h backfill starts there, so the
     first day's hourly set is partial; the daily points (30-day window) are complete for every day."""
