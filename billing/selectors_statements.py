@@ -15,6 +15,7 @@ from django.db.models import Min, QuerySet, Sum
 
 from billing.models import BillingMonth, ContractVersion, ExportJob, Statement
 from billing.periods import month_end, month_start
+from billing.selectors_health import data_health
 from billing.statements import StatementData, provider_wide, statements_compute
 from mining.models import Reward
 from tenants.access import Scope, scoped
@@ -102,3 +103,10 @@ def export_jobs_latest(*, scope: Scope, period: date) -> dict[str, ExportJob]:
         latest.setdefault(job.kind, job)
     return latest
 
+
+
+def month_accounts_short(*, scope: Scope, period: date, today: date) -> list[tuple[str, str]]:
+    """Every account of the scope whose hashrate coverage in `period` is below full (name, percent), by the same
+    per-day rule billing prices with; the month page flags them all before anyone closes the month."""
+    return [(h.account.name, h.months[0].coverage_pct) for h in data_health(scope=scope, periods=[period], today=today)
+            if h.months[0].is_short]

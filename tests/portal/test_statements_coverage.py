@@ -84,3 +84,26 @@ def test_data_health_shows_each_accounts_coverage_and_gaps_this_month_and_last(c
     assert "32.25%" in october and "2880" in october and "11 Oct–31 Oct" in october
     assert "26.31%" in november and "6 Nov–19 Nov" in november
     assert "rig-north" in table
+
+
+def test_a_short_account_beyond_the_first_page_is_flagged_and_the_confirmation_offered_on_every_page(client, world):
+    """The month page lists 50 customers a page; the close refuses for a short line of any customer, so the
+    warning and the confirmation box cover the whole month (before: only the page shown, so a short line of the
+    51st customer made the month impossible to close from the portal)."""
+    from tenants import services
+    from tests.portal.statements_world import customers_make
+
+    customers_make(world.provider_a, 55)
+    zed = services.customer_create(provider=world.provider_a, name="Zed Mining", slug="zed-mining")
+    contract_version_create(scope=system(world.provider_a), customer_id=zed.pk, effective_from=OCTOBER, now=NOW,
+                            terms=ContractTerms(power_mode="hashrate", efficiency_j_per_th="20",
+                                                price_per_kwh="0.000001"))
+    samples_make(account_make(world.provider_a, zed, name="zed-rig"), OCTOBER, 15, "100000000000000")
+    login_verified(client, world.alice)
+    page = client.get(f"{BASE}2026-10/").content.decode()
+    assert "Zed Mining" not in page  # not on the first page of statements
+    assert 'id="short-accounts"' in page and "zed-rig: 48.38%" in page
+    assert 'name="accept_estimates"' in page
+    done = client.post(f"{BASE}2026-10/close/", {"accept_estimates": "yes"}, follow=True).content.decode()
+    assert "Closed October 2026:" in done
+    assert StatementFee.objects.get(statement__customer=zed).coverage_bps == 4838

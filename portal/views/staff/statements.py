@@ -83,6 +83,10 @@ def statement_month(request: HttpRequest, provider_slug: str, period: str) -> Ht
             rows, ctx["draft_error"] = [], " ".join(exc.messages)
     ctx["short_coverage"] = [] if closed else [(d.customer_name, line, pct) for d in rows
                                                 for line, pct in d.short_coverage]
+    # The whole month's accounts, not only this page's customers: the close refuses for any of them, so the
+    # warning and the confirmation box must not depend on which page is shown.
+    ctx["short_accounts"] = [] if closed or month > today else billing_pages.month_accounts_short(
+        scope=scope, period=month, today=today)
     ctx.update({"period": month, "closed": closed, "page": page, "rows": rows,
                 "is_over": month < today.replace(day=1), "is_future": month > today})
     return render(request, "portal/staff/billing/statement_month.html", ctx)
