@@ -18,7 +18,15 @@ from django.db.models import Count, Sum
 from django.db.models.functions import TruncDate
 
 from billing import money
-from billing.models import BtcPrice, ContractVersion, CoverageFallback, FeeKind, MaintenanceWindow, PowerMode
+from billing.models import (
+    BtcPrice,
+    ContractVersion,
+    CoverageFallback,
+    EnergyEntry,
+    FeeKind,
+    MaintenanceWindow,
+    PowerMode,
+)
 from billing.periods import SLOT, day_start_at, days_in_month
 from billing.records import Fee, StatementData
 from mining.models import AccountHashrateSample, Interval
@@ -137,8 +145,9 @@ class FeeBuilder:
     """Works out one customer's fee lines in the fee currency, exactly, segment by segment."""
 
     def __init__(self, period: date, slot_sums: dict, coarse: dict, windows: list[MaintenanceWindow],
-                 customer_id: int):
+                 customer_id: int, energy_entry: EnergyEntry | None = None):
         self.coarse = coarse
+        self.energy_entry = energy_entry
         self.period = period
         self.dim = days_in_month(period)
         self.slot_sums = slot_sums
@@ -213,9 +222,20 @@ class FeeBuilder:
                 how = "the measured mean"
             else:
                 extra, how = Fraction(0), None
+            entry = self.energy_entry
             if how:
                 text += (f", below {money.fiat_str(Fraction(v.coverage_threshold_bps, 100))}%: "
                          f"{money.fiat_str(missing_h, 2)} h estimated at {how} = {money.quantize(extra, 3)} kWh")
+            elif entry is not None:
+                # The staff member's explicit choice for a month without data: the month's energy they entered,
+                # this segment's share of the month's days. Chosen, not estimated: closing needs no confirmation.
+                days = (seg.end - seg.start).days
+                extra = money.exact(entry.kwh) * Fraction(days, self.dim)
+                share = "" if days == self.dim else f" × {days}/{self.dim} days"
+                text += (f": no hashrate held and no nameplate power; energy entered by staff: "
+                         f"{entry.kwh.normalize():f} kWh for the month{share} = {money.quantize(extra, 3)} kWh "
+                         f"({entry.memo})")
+                estimated = False
             else:
                 text += ": no hashrate held and no nameplate power, so no power is billed for these days"
             kwh += extra

@@ -154,6 +154,29 @@ class Adjustment(models.Model):
         return f"Adjustment {self.amount_sats} sats ({self.period:%Y-%m}): {self.memo}"
 
 
+class EnergyEntry(models.Model):
+    """Energy staff entered for a customer's month that has no hashrate at all and no nameplate power on the
+    contract: the explicit choice billing asks for, instead of pricing the gap as zero without a word."""
+
+    TENANT_CUSTOMER_FIELD = "customer"
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="+")
+    period = models.DateField(help_text="First day of the month the energy is for.")
+    kwh = models.DecimalField(max_digits=14, decimal_places=3)
+    memo = models.CharField(max_length=300, help_text="Where the figure comes from (the customer reads it).")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "customer", "period"], name="energy_entry_one_per_month"),
+            models.CheckConstraint(condition=models.Q(kwh__gte=0), name="energy_entry_kwh_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Energy {self.kwh} kWh ({self.period:%Y-%m}): {self.memo}"
+
+
 class BillingMonth(models.Model):
     """A provider's month: closed once; the row a close locks so two closes at once produce one set."""
 

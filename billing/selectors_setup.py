@@ -13,7 +13,7 @@ from datetime import date, datetime
 
 from django.db.models import Q, QuerySet
 
-from billing.models import Adjustment, BtcPrice, ContractVersion, MaintenanceWindow, Statement
+from billing.models import Adjustment, BtcPrice, ContractVersion, EnergyEntry, MaintenanceWindow, Statement
 from tenants.access import Scope, scoped
 
 
@@ -71,6 +71,11 @@ def maintenance_windows_past(*, scope: Scope, now: datetime) -> QuerySet[Mainten
     """Windows that are over, most recent first."""
     return scoped(MaintenanceWindow, scope).filter(ends_at__lte=now).select_related("customer").order_by(
         "-starts_at")
+
+
+def energy_entry_list(*, scope: Scope, customer_id: int) -> QuerySet[EnergyEntry]:
+    """A customer's entered monthly energy, newest month first."""
+    return scoped(EnergyEntry, scope).filter(customer_id=customer_id).order_by("-period")
 
 
 def adjustment_list(*, scope: Scope, customer_id: int) -> QuerySet[Adjustment]:

@@ -28,6 +28,7 @@ from billing.models import (
     BillingMonth,
     BtcPrice,
     ContractVersion,
+    EnergyEntry,
     FeeKind,
     LineKind,
     MaintenanceWindow,
@@ -188,6 +189,7 @@ def statements_compute(*, scope: Scope, period: date, period_end: date | None = 
     adjustments: dict[int, list[Adjustment]] = defaultdict(list)
     for a in scoped(Adjustment, scope).filter(customer_id__in=ids, period=period).order_by("created_at", "pk"):
         adjustments[a.customer_id].append(a)
+    energy = {e.customer_id: e for e in scoped(EnergyEntry, scope).filter(customer_id__in=ids, period=period)}
     measured = [cid for cid in ids if any(
         seg.version.power_mode == PowerMode.HASHRATE or seg.version.sla_uptime_bps
         for seg in segments(versions[cid], period, period_end))]
@@ -197,7 +199,7 @@ def statements_compute(*, scope: Scope, period: date, period_end: date | None = 
         period, period_end)
     for customer in customers:
         cid = customer[0]
-        builder = FeeBuilder(period, slot_sums.get(cid, {}), coarse.get(cid, {}), windows, cid)
+        builder = FeeBuilder(period, slot_sums.get(cid, {}), coarse.get(cid, {}), windows, cid, energy.get(cid))
         data = _statement(customer, scope.provider_id, period, period_end, versions[cid], rewards.get(cid, []),
                           adjustments[cid], builder, prices)
         if not data.is_empty:

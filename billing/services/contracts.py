@@ -23,6 +23,7 @@ from billing.models import (
     Contract,
     ContractVersion,
     CoverageFallback,
+    EnergyEntry,
     MaintenanceWindow,
     PowerMode,
     Statement,
@@ -303,3 +304,37 @@ def adjustment_create(*, scope: Scope, customer_id: int, period: date, amount_sa
         audit_record(scope=scope, action="adjustment.create", target=adjustment,
                      after={"amount_sats": amount_sats, "memo": adjustment.memo, "period": period})
     return adjustment
+
+
+def energy_entry_set(*, scope: Scope, customer_id: int, period: date, kwh: Decimal | str, memo: str,
+                     now: datetime) -> EnergyEntry:
+    """Enter (or replace) the month's energy for a customer the portal holds no hashrate for. Billing uses it only
+    where a power line has no data at all and the contract names no nameplate power (docs/BILLING.md)."""
+    scope.require(Capability.MANAGE_BILLING)
+    errors: dict[str, str] = {}
+    try:
+        value = Decimal(str(kwh).strip())
+    except (InvalidOperation, ValueError):
+        value = None
+    if value is None or not value.is_finite() or value < 0:
+        errors["kwh"] = "Give the energy in kWh as a number of zero or more (e.g. 1250.5)."
+    elif value.as_tuple().exponent < -3 or value >= Decimal("1e11"):
+        errors["kwh"] = "Give at most three decimals and less than 100,000,000,000 kWh."
+    if not str(memo or "").strip():
+        errors["memo"] = "Say where the figure comes from (the customer reads it on the statement)."
+    if not isinstance(period, date) or period.day != 1:
+        errors["period"] = "Give the month as its first day."
+    if errors:
+        raise ValidationError(errors)
+    customer = get_in_scope(Customer, scope, pk=customer_id)
+    with transaction.atomic():
+        if _month_is_closed(scope, period):
+            raise ValidationError({"period": f"{period:%Y-%m} is closed; its statements cannot change."})
+        before = scoped(EnergyEntry, scope).select_for_update().filter(customer=customer, period=period).first()
+        entry, _ = EnergyEntry.objects.update_or_create(
+            provider_id=scope.provider_id, customer=customer, period=period,
+            defaults={"kwh": value, "memo": memo.strip(), "created_at": now})
+        audit_record(scope=scope, action="energy_entry.set", target=entry,
+                     before={"kwh": before.kwh, "memo": before.memo} if before else None,
+                     after={"kwh": value, "memo": entry.memo, "period": period})
+    return entry

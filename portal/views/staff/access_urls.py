@@ -65,6 +65,8 @@ urlpatterns = [
          name="billing_version_edit"),
     path("billing/contracts/<slug:customer_slug>/adjustments/", billing_contracts.adjustment_new,
          name="billing_adjustment_new"),
+    path("billing/contracts/<slug:customer_slug>/energy/", billing_contracts.energy_entry_new,
+         name="billing_energy_entry_new"),
     # Statements (issue 10, billing): months, close, downloads, month exports with progress.
     path("billing/statements/", statements.statements, name="statements"),
     path("billing/data-health/", statements.data_health, name="data_health"),

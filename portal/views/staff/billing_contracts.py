@@ -15,13 +15,19 @@ from django.utils import timezone
 
 from billing import selectors_setup as billing_selectors
 from billing.models import ContractVersion
-from billing.services.contracts import adjustment_create, contract_version_create, contract_version_update
+from billing.services.contracts import (
+    adjustment_create,
+    contract_version_create,
+    contract_version_update,
+    energy_entry_set,
+)
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import page_of
 from portal.views.staff.billing_forms import (
     AdjustmentForm,
     ContractTermsForm,
     ContractVersionNewForm,
+    EnergyEntryForm,
     errors_to_form,
 )
 from portal.views.staff.billing_setup import base_ctx, contracts_url, submit_once
@@ -55,8 +61,12 @@ def customer_billing(request: HttpRequest, provider_slug: str, customer_slug: st
     return render(request, "portal/staff/billing/customer.html", _customer_page_ctx(staff_scope, scope, customer, form))
 
 
-def _customer_page_ctx(staff_scope, scope, customer, form: AdjustmentForm) -> dict:
+def _customer_page_ctx(staff_scope, scope, customer, form: AdjustmentForm | None = None,
+                       energy_form: EnergyEntryForm | None = None) -> dict:
+    form = form or AdjustmentForm(initial={"period": f"{timezone.now():%Y-%m}"})
     return {**base_ctx(staff_scope), "customer": customer, "adjustment_form": form,
+            "energy_form": energy_form or EnergyEntryForm(),
+            "energy_entries": billing_selectors.energy_entry_list(scope=scope, customer_id=customer.pk)[:200],
             "versions": billing_selectors.contract_version_rows(scope=scope, customer_id=customer.pk,
                                                                 today=timezone.now().date()),
             "adjustments": billing_selectors.adjustment_list(scope=scope, customer_id=customer.pk)[:200]}
@@ -83,6 +93,29 @@ def adjustment_new(request: HttpRequest, provider_slug: str, customer_slug: str)
             return done
     return render(request, "portal/staff/billing/customer.html", _customer_page_ctx(staff_scope, scope, customer,
                                                                                     form))
+
+
+@login_required
+def energy_entry_new(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    """Enter (or replace) a month's energy for the customer (POST; errors are shown on the customer's page)."""
+    staff_scope, scope, customer = _customer_ctx(request, provider_slug, customer_slug)
+    if request.method != "POST":
+        return redirect(contracts_url(provider_slug, customer.slug))
+    staff_scope.require(Capability.MANAGE_BILLING)
+    form = EnergyEntryForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+
+        def write() -> tuple[str, str]:
+            energy_entry_set(scope=staff_scope, customer_id=customer.pk, period=data["period"], kwh=data["kwh"],
+                             memo=data["memo"], now=timezone.now())
+            return contracts_url(provider_slug, customer.slug), f"Energy for {data['period']:%Y-%m} entered."
+
+        done = submit_once(request, staff_scope, form, write, back=contracts_url(provider_slug, customer.slug))
+        if done:
+            return done
+    return render(request, "portal/staff/billing/customer.html",
+                  _customer_page_ctx(staff_scope, scope, customer, energy_form=form))
 
 
 @login_required

@@ -260,3 +260,13 @@ class AdjustmentForm(OnceForm):
 
     def clean_amount_btc(self) -> int:
         return btc_amount_to_sats(self.cleaned_data["amount_btc"])
+
+
+class EnergyEntryForm(OnceForm):
+    """The month's energy for a customer without hashrate data and without nameplate power on the contract."""
+
+    period = MonthField(label="Month (YYYY-MM)", help_text="An open month whose power line has no hashrate.")
+    kwh = forms.CharField(label="Energy (kWh)", max_length=40, widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                          help_text="The month's metered energy, e.g. from the PDU or the utility bill.")
+    memo = forms.CharField(label="Where the figure comes from (the customer reads it)", max_length=300,
+                           required=False)
