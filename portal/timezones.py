@@ -30,20 +30,11 @@ API_PREFIX = "/api/"
 
 def timezone_name_for_user(user) -> str:
     """The zone a user's pages are shown in (two queries at most; the middleware remembers the answer)."""
-    from tenants.models import CustomerMembership, ProviderMembership, UserPreference
+    from tenants.selectors import user_timezone_of_first_provider, user_timezone_own
 
     if not getattr(user, "is_authenticated", False):
         return "UTC"
-    own = UserPreference.objects.filter(user=user).values_list("timezone", flat=True).first()
-    if own:
-        return own
-    provider_tz = (
-        ProviderMembership.objects.filter(user=user).order_by("provider__name").values_list("provider__timezone",
-                                                                                              flat=True).first()
-        or CustomerMembership.objects.filter(user=user).order_by("customer__name").values_list("provider__timezone",
-                                                                                                 flat=True).first()
-    )
-    return provider_tz or "UTC"
+    return user_timezone_own(user=user) or user_timezone_of_first_provider(user=user) or "UTC"
 
 
 def _zone(name: str) -> zoneinfo.ZoneInfo:

@@ -26,6 +26,12 @@ def staff_member_list(*, scope: Scope) -> list[ProviderMembership]:
     return members
 
 
+def user_is_member(*, scope: Scope, user_id: int) -> bool:
+    """Whether the user holds a membership the scope can see: at the provider, or at one of its customers."""
+    return (scoped(ProviderMembership, scope).filter(user_id=user_id).exists()
+            or scoped(CustomerMembership, scope).filter(user_id=user_id).exists())
+
+
 def customer_user_list(*, scope: Scope, customer_id: int) -> list[CustomerMembership]:
     members = list(scoped(CustomerMembership, scope).filter(customer_id=customer_id).select_related("user")
                    .order_by("user__email"))

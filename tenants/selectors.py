@@ -6,7 +6,20 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from tenants.access import Scope, ScopeKind, get_in_scope, scoped
-from tenants.models import Customer, Provider
+from tenants.models import Customer, CustomerMembership, Provider, ProviderMembership, UserPreference
+
+
+def user_timezone_own(*, user) -> str:
+    """The zone the user chose on their preferences page ('' for none). User-scoped: a user's own row."""
+    return UserPreference.objects.filter(user=user).values_list("timezone", flat=True).first() or ""
+
+
+def user_timezone_of_first_provider(*, user) -> str:
+    """The zone of the first provider the user belongs to (as staff, else as a customer's user), '' for none."""
+    return (ProviderMembership.objects.filter(user=user).order_by("provider__name")
+            .values_list("provider__timezone", flat=True).first()
+            or CustomerMembership.objects.filter(user=user).order_by("customer__name")
+            .values_list("provider__timezone", flat=True).first() or "")
 
 
 def provider_get(*, scope: Scope) -> Provider:

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 
 from portal.access_forms import form_errors_from
 from portal.timezones import remember_timezone, timezone_name_for_user
-from tenants.models import UserPreference
+from tenants.selectors import user_timezone_own
 from tenants.services.preferences import user_preference_set
 
 
@@ -35,7 +35,7 @@ class PreferencesForm(forms.Form):
 @never_cache
 @login_required
 def preferences(request: HttpRequest) -> HttpResponse:
-    own = UserPreference.objects.filter(user=request.user).values_list("timezone", flat=True).first() or ""
+    own = user_timezone_own(user=request.user)
     form = PreferencesForm(request.POST or None, initial={"timezone": own})
     if request.method == "POST" and form.is_valid():
         try:

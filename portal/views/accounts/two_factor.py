@@ -49,7 +49,8 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             form_errors_from(form, exc)
         else:
             request.session.cycle_key()
-            otp_login(request, TOTPDevice.objects.get(pk=device.pk))
+            device.refresh_from_db()  # confirmed by the service
+            otp_login(request, device)
             return render(request, "portal/accounts/recovery_codes.html",
                           {"codes": codes, "next": safe_next(request, "/"), "first_time": True})
     if device is None or request.method == "GET":

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -126,9 +126,8 @@ def lockout_clear(request: HttpRequest, provider_slug: str, pk: int) -> HttpResp
     """pk is the user's id; the service checks they are a member of this provider or of one of its customers."""
     scope = scope_or_404(request, provider_slug=provider_slug)
     scope.require(Capability.MANAGE_STAFF)
-    if not (ProviderMembership.objects.filter(provider_id=scope.provider_id, user_id=pk).exists()
-            or CustomerMembership.objects.filter(provider_id=scope.provider_id, user_id=pk).exists()):
-        get_in_scope(ProviderMembership, scope, user_id=pk)  # 404, the same as a missing user
+    if not access_selectors.user_is_member(scope=scope, user_id=pk):
+        raise Http404("No such user here.")  # the same as a missing user
     if refusal := _post_only(request):
         return refusal
     back = safe_next(request, reverse("staff:team", args=[provider_slug]))
