@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.http import Http404
 
-from tenants.access import Capability, Scope, ScopeKind, scope_for_system
+from tenants.access import Capability, Scope, ScopeKind, scope_for_system, scoped
 from tenants.audit import audit_record, audit_snapshot
 from tenants.crypto import secret_rotate
 from tenants.models import Customer, CustomerMembership, CustomerRole, Provider, ProviderMembership, StaffRole
@@ -82,7 +82,9 @@ def provider_credentials_set(
     return provider
 
 
-@transaction.atomic
+SLUG_TAKEN = "This provider already has a customer with that slug."
+
+
 def customer_create(
     *,
     provider: Provider,
@@ -92,12 +94,22 @@ def customer_create(
     scope: Scope | None = None,
     actor: str = "system",
 ) -> Customer:
+    """The one customer create (console, onboarding, API, seed): the name trimmed, the slug trimmed and lower-cased
+    (so "ACME" is the same customer however it is typed), a taken slug a field error even under a concurrent
+    create, and nothing half-written (the row and its audit entry commit together)."""
     acting = _acting(scope, provider_id=provider.pk, capability=Capability.MANAGE_CUSTOMERS, actor=actor)
-    customer = Customer(provider=provider, name=name, slug=slug, contact_emails=contact_emails or [])
-    customer.full_clean()
-    customer.save()
-    audit_record(scope=acting, action="customer.create", target=customer,
-                 after=audit_snapshot(customer, _CUSTOMER_FIELDS))
+    customer = Customer(provider=provider, name=(name or "").strip(), slug=(slug or "").strip().lower(),
+                        contact_emails=contact_emails or [])
+    customer.full_clean(validate_constraints=False)
+    if scoped(Customer, acting).filter(slug=customer.slug).exists():
+        raise ValidationError({"slug": SLUG_TAKEN})
+    try:
+        with transaction.atomic():
+            customer.save()
+            audit_record(scope=acting, action="customer.create", target=customer,
+                         after=audit_snapshot(customer, _CUSTOMER_FIELDS))
+    except IntegrityError as exc:  # a concurrent create took the slug between the check and the insert
+        raise ValidationError({"slug": SLUG_TAKEN}) from exc
     return customer
 
 

@@ -11,13 +11,12 @@ from tenants.models import Customer, CustomerMembership, Provider
 from tenants.services.core import customer_create
 
 
-def customer_create_in_scope(*, scope: Scope, name: str, slug: str, contact_emails: list[str]) -> Customer:
-    """The console's create: one transaction, so a refused slug leaves neither a row nor an audit entry."""
+def customer_create_in_scope(*, scope: Scope, name: str, slug: str,
+                             contact_emails: list[str] | None = None) -> Customer:
+    """The scope's provider's new customer (console, onboarding, API): `customer_create`'s one set of rules."""
     scope.require(Capability.MANAGE_CUSTOMERS)
-    with transaction.atomic():
-        provider = get_in_scope(Provider, scope, pk=scope.provider_id)
-        return customer_create(provider=provider, name=name.strip(), slug=slug.strip().lower(),
-                               contact_emails=contact_emails, scope=scope)
+    provider = get_in_scope(Provider, scope, pk=scope.provider_id)
+    return customer_create(provider=provider, name=name, slug=slug, contact_emails=contact_emails, scope=scope)
 
 
 def customer_status_set(*, scope: Scope, customer_id: int, status: Customer.Status | str) -> Customer:

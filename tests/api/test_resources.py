@@ -121,6 +121,24 @@ def test_customer_create_is_audited_as_the_token_and_validated_field_by_field(ap
     assert Customer.objects.filter(provider=api_world.world.provider_a).count() == 3
 
 
+def test_the_api_and_the_console_create_a_customer_by_one_rule(api_world, client):
+    """One customer create (issue 18): "ACME" through the API and "acme" typed in the console are the same slug,
+    so the second is refused with the same words (before, the API kept "ACME" and made a second customer)."""
+    from tenants.models import Customer
+    from tests.fixtures.access import login_verified
+
+    made = api_world.client("a_write").post("/api/v1/customers/", {"name": "  ACME Hosting ", "slug": " ACME "},
+                                            format="json")
+    assert made.status_code == 201 and (made.json()["slug"], made.json()["name"]) == ("acme", "ACME Hosting")
+    login_verified(client, api_world.world.alice)
+    page = client.post("/p/alpha/customers/new/", {"name": "Acme again", "slug": "acme", "contact_emails": ""})
+    assert page.status_code == 200 and "This provider already has a customer with that slug." in page.content.decode()
+    again = api_world.client("a_write").post("/api/v1/customers/", {"name": "x", "slug": "Acme"}, format="json")
+    assert again.status_code == 400 and again.json()["error"]["fields"] == {
+        "slug": ["This provider already has a customer with that slug."]}
+    assert Customer.objects.filter(provider=api_world.world.provider_a, slug__iexact="acme").count() == 1
+
+
 def test_unauthenticated_is_401_with_the_error_format(api_world):
     response = api_world.client().get("/api/v1/customers/")
     assert response.status_code == 401 and response["WWW-Authenticate"].startswith("Bearer")

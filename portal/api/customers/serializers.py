@@ -12,8 +12,15 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class _LowercaseSlugField(serializers.CharField):
+    """Lower-cased before it is checked, as the console does, so "ACME" is the slug "acme" everywhere."""
+
+    def to_internal_value(self, data):
+        return super().to_internal_value(data).lower()
+
+
 class CustomerCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    slug = serializers.CharField(max_length=50, validators=[slug_validator],
-                                 help_text="Lowercase letters, digits and hyphens; unique per provider.")
+    slug = _LowercaseSlugField(max_length=50, validators=[slug_validator],
+                               help_text="Letters, digits and hyphens (stored lower-cased); unique per provider.")
     contact_emails = serializers.ListField(child=serializers.EmailField(), required=False, max_length=20)

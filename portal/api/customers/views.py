@@ -7,9 +7,9 @@ from portal.api.base import ScopedViewSet
 from portal.api.customers.serializers import CustomerCreateSerializer, CustomerSerializer
 from portal.api.filters import ApiFilterSet
 from portal.api.idempotency import IDEMPOTENCY_KEY_OPTIONAL
-from tenants.customer_writes import customer_create_in_scope
 from tenants.models import Customer
 from tenants.selectors import customer_list
+from tenants.services.customers import customer_create_in_scope
 
 
 class CustomerFilter(ApiFilterSet):
