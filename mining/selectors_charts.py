@@ -12,11 +12,13 @@ portal holds the series (`first_at`), and whether the range asked for reaches ba
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Max, Min, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 
 from mining.models import AccountHashrateSample, Interval, WorkerHashrateSample
 from tenants.access import Scope, scoped
@@ -96,6 +98,7 @@ class HashrateChart:
     reject_rate: Decimal | None = None  # hashrate-weighted over the range, 0..1
     first_at: datetime | None = None  # the oldest point the portal holds of this series (any range): history since
     gaps: list[Gap] = field(default_factory=list)
+    partial_points: int = 0  # sums blanked because one of their accounts' points is missing
 
     @property
     def has_data(self) -> bool:
@@ -156,30 +159,64 @@ def duration_words(span: timedelta) -> str:
 def series_with_gaps(
     times: list[datetime], series: list[Series], step: timedelta
 ) -> tuple[list[datetime], list[Series], list[Gap]]:
-    """The same points with a None slot at every step the series has no point for, and the runs of those slots.
+    """The same points with a None slot at every step the series has no point for, and the runs of slots where no
+    series has a value (to shade).
 
     `times` is sorted and unique; a slot is missing where two consecutive points are more than one step apart (the
     slots fill from the earlier point on; half a step of slack keeps a point a little off its slot from making one).
+    A value already None (a partial sum, see `_blank_partial_sums`) counts as missing too.
     """
     if not times:
         return [], series, []
     filled: list[datetime] = [times[0]]
     source: list[int | None] = [0]
-    gaps: list[Gap] = []
     for i in range(1, len(times)):
-        prev, at = times[i - 1], times[i]
-        slot, missing = prev + step, 0
-        while slot < at - step / 2:
+        slot = times[i - 1] + step
+        while slot < times[i] - step / 2:
             filled.append(slot)
             source.append(None)
             slot += step
-            missing += 1
-        if missing:
-            gaps.append(Gap(prev, at, missing))
-        filled.append(at)
+        filled.append(times[i])
         source.append(i)
     out = [Series(s.label, [None if j is None else s.values[j] for j in source]) for s in series]
-    return filled, out, gaps
+    return filled, out, _gap_runs(filled, out)
+
+
+def _gap_runs(times: list[datetime], series: list[Series]) -> list[Gap]:
+    gaps: list[Gap] = []
+    start = None
+    for i in range(len(times) + 1):
+        empty = i < len(times) and bool(series) and all(s.values[i] is None for s in series)
+        if empty and start is None:
+            start = i
+        elif not empty and start is not None:
+            gaps.append(Gap(times[max(start - 1, 0)], times[min(i, len(times) - 1)], i - start))
+            start = None
+    return gaps
+
+
+def _blank_partial_sums(qs: QuerySet, rows: list[dict], key: str | None) -> int:
+    """Blanks each summed point that lacks an account's point while that account holds points before and after
+    it in the range: such a sum would draw a fall in hashrate where a point is only missing. Returns how many were
+    blanked. One query (each account's first and last point in the range)."""
+    group = [key, "account_id"] if key else ["account_id"]
+    firsts: dict = defaultdict(list)
+    lasts: dict = defaultdict(list)
+    for span in qs.values(*group).annotate(first=Min("at"), last=Max("at")).values_list(*group, "first", "last"):
+        g = span[0] if key else None
+        firsts[g].append(span[-2])
+        lasts[g].append(span[-1])
+    for g in firsts:
+        firsts[g].sort()
+        lasts[g].sort()
+    blanked = 0
+    for r in rows:
+        g = r[key] if key else None
+        expected = bisect_right(firsts[g], r["at"]) - bisect_left(lasts[g], r["at"])
+        if r["n"] < expected:
+            r["hs"] = None
+            blanked += 1
+    return blanked
 
 
 def _pivot(rows: list[dict], key: str, labels: dict) -> tuple[list[datetime], list[Series]]:
@@ -212,8 +249,8 @@ def _fill_gaps(chart: HashrateChart) -> HashrateChart:
 def account_hashrate_chart(
     *, scope: Scope, choice: ChartChoice, account_ids: list[int] | None = None, per_customer: bool = False
 ) -> HashrateChart:
-    """The scope's total hashrate (or one line per customer, for staff) over the chosen range. Two queries (three
-    with the customers' names)."""
+    """The scope's total hashrate (or one line per customer, for staff) over the chosen range. Three queries (four
+    with the customers' names). A sum missing one of its accounts' points is a gap, not a lower value."""
     qs = scoped(AccountHashrateSample, scope).filter(interval=choice.interval)
     if account_ids is not None:
         qs = qs.filter(account_id__in=account_ids)
@@ -222,13 +259,15 @@ def account_hashrate_chart(
         return chart
     # The reject rate is weighted by hashrate over the same rows, summed in the same grouped read.
     sums = {"hs": Sum("hashrate_hs"), "rejected": Sum(F("hashrate_hs") * F("reject_rate")),
-            "weight": Sum("hashrate_hs", filter=Q(reject_rate__isnull=False))}
+            "weight": Sum("hashrate_hs", filter=Q(reject_rate__isnull=False)), "n": Count("pk")}
     if per_customer:
         rows = list(qs.values("at", "customer_id").annotate(**sums).order_by("at"))
+        chart.partial_points = _blank_partial_sums(qs, rows, "customer_id")
         names = dict(scoped(Customer, scope).values_list("pk", "name"))
         chart.times, chart.series = _pivot(rows, "customer_id", names)
     else:
         rows = list(qs.values("at").annotate(**sums).order_by("at"))
+        chart.partial_points = _blank_partial_sums(qs, rows, None)
         chart.times = [r["at"] for r in rows]
         chart.series = [Series("Total", [r["hs"] for r in rows])]
     weight = sum((r["weight"] or Decimal(0) for r in rows), Decimal(0))

@@ -127,3 +127,23 @@ def test_a_workers_missing_hour_is_a_null_too(world):
                                   choice=chart_choice(range_key="7d", interval="1h"))
     assert chart.first_at == FIRST and chart.history_is_shorter and len(chart.times) == 42
     assert [t for t, v in zip(chart.times, chart.series[0].values, strict=True) if v is None] == [MISSING]
+
+
+def test_a_total_missing_one_accounts_point_is_a_gap_not_a_fall(world):
+    """Two accounts of one customer; one misses an hour the other holds. Summing what is there would draw the total
+    halved for that hour (the missing account counted as zero): the total is None there and shaded."""
+    hourly_points(account_make(world.provider_a, world.customer_a1))  # misses MISSING
+    hourly_points(account_make(world.provider_a, world.customer_a1), missing=())
+    chart = account_hashrate_chart(scope=_scope(world), choice=chart_choice(range_key="24h", interval="1h"))
+    assert [t for t, v in zip(chart.times, chart.series[0].values, strict=True) if v is None] == [MISSING]
+    assert all(v == 2 * HS for v in chart.series[0].values if v is not None)
+    assert chart.partial_points == 1 and chart.gaps == [Gap(MISSING - timedelta(hours=1),
+                                                            MISSING + timedelta(hours=1), 1)]
+
+
+def test_an_account_that_starts_later_is_not_a_gap_before_its_first_point(world):
+    hourly_points(account_make(world.provider_a, world.customer_a1), missing=())
+    hourly_points(account_make(world.provider_a, world.customer_a1), first=MISSING, missing=())  # new account
+    chart = account_hashrate_chart(scope=_scope(world), choice=chart_choice(range_key="24h", interval="1h"))
+    assert None not in chart.series[0].values and chart.partial_points == 0 and chart.gaps == []
+    assert chart.series[0].values[chart.times.index(MISSING)] == 2 * HS
