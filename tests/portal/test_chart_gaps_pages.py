@@ -56,6 +56,7 @@ def test_the_dashboards_chart_json_carries_a_null_at_each_missing_slot(gapped, c
     assert "history since" in caption and "14 Nov 02:05 JST" in caption
     assert "1 gap in the range (12 5-minute points missing), shaded: no data, not zero" in caption
     assert "Showing" not in html  # 24 hours asked, more held
+    assert "issue 16" not in html and "#}" not in html  # the partials' comments stay comments
 
 
 def test_a_range_longer_than_the_history_says_so(gapped, client, world):
