@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from billing.models import BillingMonth, Statement
@@ -41,3 +43,26 @@ def statement_get(*, scope: Scope, customer_id: int, period: date, today: date) 
     end = min(month_end(period), max(today, period))
     return next(iter(statements_compute(scope=scope, period=period, period_end=end, customer_ids=[customer.pk])),
                 None)
+
+
+@dataclass(frozen=True)
+class MonthToDate:
+    """The running month's statement so far, or why there is none (nothing billed yet, or no BTC price recorded
+    for the month's fiat fees)."""
+
+    period: date
+    statement: StatementData | None
+    price_missing: bool = False
+
+
+def statement_month_to_date(*, scope: Scope, customer_id: int, today: date) -> MonthToDate:
+    """The one "this month" figure a customer sees: the statement's month to date, whichever page shows it.
+
+    Why one selector: the dashboard once showed the pool's net (pending and today included) beside a statement
+    that bills completed days only, and the two disagreed with no word on why (issue 16)."""
+    period = today.replace(day=1)
+    try:
+        data = statement_get(scope=scope, customer_id=customer_id, period=period, today=today)
+    except ValidationError:  # the provider has not recorded the month's BTC price for fiat fees yet
+        return MonthToDate(period, None, price_missing=True)
+    return MonthToDate(period, data)

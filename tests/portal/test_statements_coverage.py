@@ -7,7 +7,9 @@ import pytest
 import time_machine
 
 from billing.models import Statement, StatementFee
+from billing.selectors import statement_get
 from billing.services.contracts import ContractTerms, contract_version_create
+from portal.templatetags.units import btc, btc_hover
 from tests.billing.factories import account_make, samples_make
 from tests.fixtures.access import login_verified
 from tests.portal.statements_world import NOVEMBER, NOW, OCTOBER, system
@@ -43,16 +45,37 @@ def test_short_coverage_is_flagged_and_the_close_needs_the_confirmation(client, 
     assert StatementFee.objects.get(statement__customer=world.customer_a1).coverage_bps == 4838
 
 
-def test_the_customer_dashboards_month_figure_says_what_it_is_and_links_the_statement(client, world):
-    from tests.billing.factories import reward_make
+def _figure(html: str, which: str) -> str:
+    start = html.index(f'data-mtd="{which}"')
+    return html[start:html.index("</div>", start)]
 
-    account = account_make(world.provider_a, world.customer_a1)
-    reward_make(account, NOW.date().replace(day=2), 40_000)
+
+def test_the_dashboards_month_figures_are_the_statements_month_to_date(client, world):
+    """One figure per meaning: the dashboard's "this month" is the statement's month to date (completed UTC days,
+    settled rewards, fees and adjustments), the same amounts the statements page shows, not the pool's net with
+    today's and pending rewards summed in (which main showed, 250,006 sats here, beside a net of 150,006)."""
+    from mining.models import RewardStatus
+    from tests.billing.factories import reward_make
+    from tests.portal.statements_world import bill
+
+    bill(world.provider_a, [world.customer_a1], adjust_november=True)
+    account = world.customer_a1.mining_accounts.get()
+    reward_make(account, NOW.date(), 60_000)  # today: not a completed day, not in the month to date
+    reward_make(account, NOVEMBER.replace(day=4), 40_000, status=RewardStatus.PENDING)  # pending: listed apart
+    mtd = statement_get(scope=system(world.provider_a), customer_id=world.customer_a1.pk, period=NOVEMBER,
+                        today=NOW.date())
+    assert (mtd.net_sats, mtd.pending_sats) == (150_006, 40_000) and mtd.customer_net_sats != mtd.net_sats
     login_verified(client, world.carol)
-    html = client.get("/c/alpha/carol-mining/dashboard/").content.decode()
-    # The pool's net (pending included), not the statement's figure: labelled so, with the statement one click away.
-    assert "pool net this month, before fees and shares (since 1 Nov, pending included)" in html
-    assert 'href="/c/alpha/carol-mining/statements/"' in html
+    dashboard = client.get("/c/alpha/carol-mining/dashboard/").content.decode()
+    statements = client.get("/c/alpha/carol-mining/statements/").content.decode()
+    for which, sats in (("net", mtd.net_sats), ("customer-net", mtd.customer_net_sats)):
+        shown = btc_hover(sats)
+        assert shown in _figure(dashboard, which) and shown in _figure(statements, which)
+    assert "net rewards this month to date" in _figure(dashboard, "net")
+    assert "0.00040000 BTC pending" in _figure(dashboard, "net")
+    assert "Alpha Hosting pays you, this month to date" in _figure(dashboard, "customer-net")
+    assert 'href="/c/alpha/carol-mining/statements/"' in _figure(dashboard, "customer-net")
+    assert btc(250_006) not in dashboard  # the pool's net with today and pending summed in is not shown as "this month"
 
 
 def test_the_contract_form_sets_the_coverage_threshold_and_fallback_and_names_a_missing_nameplate(client, world):

@@ -29,6 +29,28 @@
     return function (ts) { return uPlot.tzDate(new Date(ts * 1e3), tz); };
   }
 
+  // Shades each run of missing slots the server listed (data.gaps: [after, before] in unix seconds). The server
+  // put a null at every missing slot, so uPlot already breaks the line there (spanGaps: false); the band says
+  // "no data" so a gap is not read as a fall to zero.
+  function gapBands(gaps) {
+    return {
+      hooks: {
+        drawClear: [function (u) {
+          if (!gaps || !gaps.length) return;
+          var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
+          ctx.save();
+          ctx.fillStyle = "rgba(91, 101, 112, 0.16)";
+          gaps.forEach(function (g) {
+            var x0 = Math.max(u.bbox.left, u.valToPos(g[0], "x", true));
+            var x1 = Math.min(u.bbox.left + u.bbox.width, u.valToPos(g[1], "x", true));
+            if (x1 > x0) ctx.fillRect(x0, top, x1 - x0, height);
+          });
+          ctx.restore();
+        }],
+      },
+    };
+  }
+
   function draw(el) {
     var source = document.getElementById(el.getAttribute("data-chart"));
     if (!source) return;
@@ -46,10 +68,12 @@
       tzDate: tzDateFor(el),
       axes: [{}, { size: 96, values: function (u, vals) { return vals.map(fmtHs); } }],
       legend: { live: true },
+      plugins: [gapBands(data.gaps)],
     };
     el.innerHTML = "";
     var plot = new uPlot(opts, [data.times].concat(data.series.map(function (s) { return s.values; })), el);
     el.setAttribute("data-drawn", String(data.times.length));
+    el.setAttribute("data-gaps", String((data.gaps || []).length));
     charts.push(plot);
   }
 

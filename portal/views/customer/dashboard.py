@@ -1,4 +1,5 @@
-"""The customer's dashboard: hashrate chart, reject rate, workers by status, the last days' rewards.
+"""The customer's dashboard: hashrate chart, reject rate, workers by status, the month to date (the statement's
+own figures, `_month_to_date.html`, the same partial the statements page shows), the last days' rewards.
 
 The chart is `_hashrate.html`, also served alone (`customer:hashrate`) for htmx when the range changes.
 """
@@ -10,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from billing.selectors import statement_month_to_date
 from mining import selectors_charts as charts
 from mining import selectors_portal as portal_selectors
 from portal.views.customer.common import customer_context
@@ -33,7 +35,7 @@ def dashboard(request: HttpRequest, provider_slug: str, customer_slug: str) -> H
     ctx.update(_chart_context(request, scope))
     ctx.update({
         "counts": portal_selectors.worker_counts(scope=scope),
-        "totals": portal_selectors.reward_totals(scope=scope, today=timezone.now().date()),
+        "mtd": statement_month_to_date(scope=scope, customer_id=ctx["customer"].pk, today=timezone.now().date()),
         "rewards": portal_selectors.reward_list_for_page(scope=scope)[:RECENT_REWARDS],
     })
     return render(request, "portal/customer/dashboard.html", ctx)

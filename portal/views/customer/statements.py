@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.selectors import statement_get, statement_list
+from billing.selectors import statement_get, statement_list, statement_month_to_date
 from portal.views.customer.common import customer_context, page_of
 from portal.views.statement_downloads import period_or_404, statement_download
 
@@ -18,15 +18,9 @@ from portal.views.statement_downloads import period_or_404, statement_download
 @login_required
 def statements(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
     ctx = customer_context(request, provider_slug, customer_slug)
-    today = timezone.now().date()
     scope, customer = ctx["scope"], ctx["customer"]
-    try:
-        month_to_date = statement_get(scope=scope, customer_id=customer.pk, period=today.replace(day=1), today=today)
-    except ValidationError:  # the provider has not recorded the month's BTC price for fiat fees yet
-        month_to_date, ctx["draft_error"] = None, True
     ctx.update({
-        "month_to_date": month_to_date,
-        "current_period": today.replace(day=1),
+        "mtd": statement_month_to_date(scope=scope, customer_id=customer.pk, today=timezone.now().date()),
         "page": page_of(statement_list(scope=scope.narrowed_to_customer(customer.pk)), request, per_page=24),
     })
     return render(request, "portal/customer/statements.html", ctx)
