@@ -11,14 +11,14 @@ from django.db.models import QuerySet
 from billing.models import BillingMonth, Statement
 from billing.periods import month_end, month_start
 from billing.snapshot import statement_load
-from billing.statements import StatementData, provider_wide, statements_compute
+from billing.statements import StatementData, statements_compute
 from tenants.access import Scope, get_in_scope, scoped
 from tenants.models import Customer
 
 
 def billing_month_is_closed(*, scope: Scope, period: date) -> bool:
     """Whether the provider closed the month (a customer scope may ask: it decides what its statement shows)."""
-    return scoped(BillingMonth, provider_wide(scope)).filter(period=period, closed_at__isnull=False).exists()
+    return scoped(BillingMonth, scope.provider_wide_reads()).filter(period=period, closed_at__isnull=False).exists()
 
 
 def statement_list(*, scope: Scope, period: date | None = None) -> QuerySet[Statement]:

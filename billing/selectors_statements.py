@@ -16,7 +16,7 @@ from django.db.models import Min, QuerySet, Sum
 from billing.models import BillingMonth, ContractVersion, ExportJob, Statement
 from billing.periods import month_end, month_start
 from billing.selectors_health import data_health
-from billing.statements import StatementData, provider_wide, statements_compute
+from billing.statements import StatementData, statements_compute
 from mining.models import Reward
 from tenants.access import Scope, scoped
 from tenants.models import Customer
@@ -50,7 +50,7 @@ def billing_months_overview(*, scope: Scope, today: date) -> list[MonthRow]:
     current = month_start(today)
     starts = [d for d in (first_reward, first_contract) if d is not None]
     first = month_start(min(starts)) if starts else current
-    months = {m.period: m for m in scoped(BillingMonth, provider_wide(scope)).filter(closed_at__isnull=False)}
+    months = {m.period: m for m in scoped(BillingMonth, scope.provider_wide_reads()).filter(closed_at__isnull=False)}
     hashes: dict[date, list[str]] = {}
     for period, content_hash in scoped(Statement, scope).order_by("period", "pk").values_list(
             "period", "content_hash"):

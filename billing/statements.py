@@ -38,7 +38,7 @@ from billing.models import (
 from billing.periods import day_start_at, month_end
 from billing.records import PAID_TO_CUSTOMER, PAID_TO_PROVIDER, Fee, Line, StatementData
 from mining.models import PayoutDestination, Reward, RewardStatus
-from tenants.access import Scope, scope_for_system, scoped
+from tenants.access import Scope, scoped
 from tenants.models import Customer
 
 __all__ = ["PAID_TO_CUSTOMER", "PAID_TO_PROVIDER", "Fee", "Line", "StatementData", "statements_compute"]
@@ -51,16 +51,9 @@ def _version_on(versions: list[ContractVersion], day: date) -> ContractVersion |
     return None
 
 
-def provider_wide(scope: Scope) -> Scope:
-    """The provider's scope for reading provider-wide billing facts a customer's bill depends on (which months are
-    closed, BTC prices, maintenance windows for everyone): a customer may see those its own bill uses."""
-    return scope if scope.customer_id is None else scope_for_system(provider_id=scope.provider_id,
-                                                                      actor="billing:statement")
-
-
 def _closed_months(scope: Scope, before: date) -> list[date]:
     return list(
-        scoped(BillingMonth, provider_wide(scope)).filter(period__lt=before, closed_at__isnull=False)
+        scoped(BillingMonth, scope.provider_wide_reads()).filter(period__lt=before, closed_at__isnull=False)
         .values_list("period", flat=True)
     )
 
@@ -177,7 +170,7 @@ def statements_compute(*, scope: Scope, period: date, period_end: date | None = 
     ids = sorted(set(customer_ids))
     customers = list(scoped(Customer, scope).filter(pk__in=ids).order_by("name", "pk").values_list("pk", "name"))
     ids = [c[0] for c in customers]
-    provider_scope = provider_wide(scope)
+    provider_scope = scope.provider_wide_reads()
     prices = {p.currency: p for p in scoped(BtcPrice, provider_scope).filter(period=period)}
     windows = list(scoped(MaintenanceWindow, provider_scope).filter(
         Q(customer__isnull=True) | Q(customer_id__in=ids),

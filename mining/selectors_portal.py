@@ -211,11 +211,11 @@ def customer_list_for_console(
 def alert_rules_for_customer(*, scope: Scope) -> QuerySet[AlertRule]:
     """The enabled rules watching the scope customer's accounts: rules on an account it holds now, rules for the
     customer, and the provider's rules for everyone. Provider-wide rules are outside a customer's scope, so the read
-    widens to the provider (as billing's `provider_wide` does) and filters back to what concerns this customer."""
-    from billing.statements import provider_wide
+    widens to the provider (`Scope.provider_wide_reads`, VIEW only) and filters back to what concerns this
+    customer."""
 
     cid = scope.customer_id
-    return (scoped(AlertRule, provider_wide(scope)).filter(is_enabled=True)
+    return (scoped(AlertRule, scope.provider_wide_reads()).filter(is_enabled=True)
             .filter(Q(account__customer_id=cid) | Q(account__isnull=True, customer_id=cid)
                     | Q(account__isnull=True, customer__isnull=True))
             .select_related("account").order_by("kind", "pk"))

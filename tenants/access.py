@@ -88,6 +88,7 @@ class Scope:
     token_id: int | None = None  # set when the caller is an API token (the token's scopes are its capabilities)
     actor_label: str = ""  # who a system scope acts as, for the audit log (e.g. "task:close_month")
     token_scopes: tuple[str, ...] = ()  # an API token's scopes (read/write/billing): its capabilities
+    view_only: bool = False  # a provider-wide reader opened from a customer's scope: it may read, never write
 
     def __post_init__(self) -> None:
         if not self.provider_id:
@@ -101,6 +102,8 @@ class Scope:
 
     @property
     def capabilities(self) -> frozenset[Capability]:
+        if self.view_only:
+            return frozenset({Capability.VIEW})
         if self.kind == ScopeKind.SYSTEM:
             return frozenset(Capability)
         if self.token_id is not None:
@@ -117,6 +120,15 @@ class Scope:
         if not self.can(capability):
             raise PermissionDenied(f"Your role does not allow this ({capability.value}).")
 
+    def provider_wide_reads(self) -> Scope:
+        """The provider's scope for reading the provider-wide facts a customer's own pages depend on (which months
+        are closed, BTC prices, maintenance windows and alert rules for everyone). It grants VIEW only: widening a
+        customer's scope to read must never hand it the system's every capability."""
+        if self.customer_id is None:
+            return self
+        return Scope(ScopeKind.SYSTEM, self.provider_id, None, actor_label=f"reader for customer {self.customer_id}",
+                     view_only=True)
+
     def narrowed_to_customer(self, customer_id: int) -> Scope:
         """A staff scope limited to one of its customers (the customer must be checked to be in scope)."""
         if self.kind == ScopeKind.CUSTOMER:
@@ -124,7 +136,7 @@ class Scope:
                 raise Http404("No such customer")
             return self
         return Scope(self.kind, self.provider_id, customer_id, self.role, self.user_id, self.token_id,
-                     self.actor_label, self.token_scopes)
+                     self.actor_label, self.token_scopes, self.view_only)
 
 
 def scope_for_system(*, provider_id: int, customer_id: int | None = None, actor: str = "system") -> Scope:

@@ -38,6 +38,21 @@ def test_customer_users_see_no_provider_wide_rows(world):
     assert set(scoped(CustomerMembership, carol).values_list("user__username", flat=True)) == {"carol@carol.example"}
 
 
+def test_a_customers_provider_wide_reader_may_read_and_nothing_else(world):
+    """Billing and the alert settings read provider-wide rows for a customer's page (closed months, BTC prices,
+    alert rules). The widened scope used to be a SYSTEM scope holding every capability; now it grants VIEW only."""
+    carol = world.scope(world.carol, world.provider_a, world.customer_a1)
+    reader = carol.provider_wide_reads()
+    assert reader.provider_id == world.provider_a.pk and reader.customer_id is None
+    assert reader.capabilities == frozenset({Capability.VIEW})
+    for capability in set(Capability) - {Capability.VIEW}:
+        with pytest.raises(PermissionDenied):
+            reader.require(capability)
+    assert set(scoped(Customer, reader)) == {world.customer_a1, world.customer_a2}  # reads stay at the provider
+    staff = world.scope(world.alice, world.provider_a)
+    assert staff.provider_wide_reads() is staff
+
+
 @pytest.mark.parametrize(
     ("user", "provider", "customer"),
     [
