@@ -15,7 +15,16 @@ from django.http import Http404
 from tenants.access import Capability, Scope, ScopeKind, scope_for_system
 from tenants.audit import audit_record, audit_snapshot
 from tenants.crypto import secret_rotate
-from tenants.models import Customer, CustomerMembership, CustomerRole, Provider, ProviderMembership, StaffRole
+from tenants.models import (
+    Customer,
+    CustomerMembership,
+    CustomerRole,
+    Provider,
+    ProviderMembership,
+    SecurityEvent,
+    StaffRole,
+)
+from tenants.services.security_events import security_event_record
 
 User = get_user_model()
 
@@ -34,12 +43,18 @@ def _acting(scope: Scope | None, *, provider_id: int, capability: Capability, ac
 
 
 @transaction.atomic
-def provider_secrets_rotate() -> int:
-    """Re-encrypt every provider's secret under the first key, all or nothing, rows locked in id order."""
+def provider_secrets_rotate(*, actor: str = "command:rotate_encryption_keys") -> int:
+    """Re-encrypt every provider's secret under the first key, all or nothing, rows locked in id order.
+
+    The secret itself is unchanged; each provider's log still records that its stored secret was rewritten.
+    """
     rotated = 0
     for provider in Provider.objects.select_for_update().exclude(api_secret_ciphertext="").order_by("pk"):
+        before = audit_snapshot(provider, ["api_secret_ciphertext"])
         provider.api_secret_ciphertext = secret_rotate(provider.api_secret_ciphertext)
         provider.save(update_fields=["api_secret_ciphertext"])
+        audit_record(scope=scope_for_system(provider_id=provider.pk, actor=actor), action="provider.secret_reencrypt",
+                     target=provider, before=before, after=audit_snapshot(provider, ["api_secret_ciphertext"]))
         rotated += 1
     return rotated
 
@@ -69,7 +84,11 @@ def provider_create(
 def provider_credentials_set(
     *, provider: Provider, api_key: str, api_secret: str | None, scope: Scope | None = None, actor: str = "system"
 ) -> Provider:
-    """Replace the key; replace the secret only when a new one is given (write-only: blank keeps it)."""
+    """Replace the key; replace the secret only when a new one is given (write-only: blank keeps it).
+
+    A person who replaces the secret gets it in their own security trail too (`pool_secret_rotate`); the
+    provider's entry is this write's `provider.credentials_set`.
+    """
     acting = _acting(scope, provider_id=provider.pk, capability=Capability.MANAGE_CREDENTIALS, actor=actor)
     before = audit_snapshot(provider, ["whitebit_api_key", "api_secret_ciphertext"])
     provider.whitebit_api_key = api_key
@@ -79,6 +98,9 @@ def provider_credentials_set(
     provider.save(update_fields=["whitebit_api_key", "api_secret_ciphertext"])
     audit_record(scope=acting, action="provider.credentials_set", target=provider, before=before,
                  after=audit_snapshot(provider, ["whitebit_api_key", "api_secret_ciphertext"]))
+    if api_secret and acting.user_id is not None:
+        security_event_record(user=User.objects.get(pk=acting.user_id), kind=SecurityEvent.Kind.POOL_SECRET_ROTATE,
+                              detail={"provider": provider.name}, tenant_scopes=[])
     return provider
 
 
