@@ -8,6 +8,7 @@ event (`tenants.services.security_events`)."""
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import segno
@@ -172,7 +173,7 @@ def _throttle_refuse(devices: list, *, field: str) -> None:
         allowed, info = device.verify_is_allowed() if device is not None else (True, None)
         if not allowed:
             until = (info or {}).get("locked_until")
-            wait = max(1, int((until - timezone.now()).total_seconds()) + 1) if until else 1
+            wait = max(1, math.ceil((until - timezone.now()).total_seconds())) if until else 1
             raise ValidationError({field: f"Too many wrong tries: wait {wait} second{'s' * (wait != 1)}, then "
                                           "try again."})
 
