@@ -264,3 +264,32 @@ def test_the_security_page_lists_the_own_trail_newest_first_twenty_a_page(people
     assert "Two-factor authentication turned off" not in page and ": 99<" not in page  # not Carol's
     older = browser.get("/account/security/?page=2").content.decode()
     assert [int(n) for n in re.findall(r"Recovery codes left: (\d+)</div>", older)] == [4, 3, 2, 1, 0]
+
+
+def test_a_platform_admin_replacing_a_pool_secret_in_the_admin(people):
+    """The admin's change form goes through the same service: the provider's log and the admin's own trail."""
+    world, _gamma = people
+    from django.contrib.auth import get_user_model
+
+    root = get_user_model().objects.create_superuser("root@platform.example", "root@platform.example", PASSWORD)
+    browser = _browser()
+    login_verified(browser, root)
+    url = f"/admin/tenants/provider/{world.provider_a.pk}/change/"
+    form = browser.get(url)
+    assert form.status_code == 200
+    prefix = re.search(rb'name="([\w-]+)-TOTAL_FORMS"', form.content).group(1).decode()
+    data = {"name": "Alpha Hosting", "slug": "alpha", "timezone": "UTC", "upstream_base_url": "https://whitebit.com",
+            "whitebit_api_key": "alpha-key", "api_secret": "ADMIN-NEW-SECRET-PLAINTEXT",
+            f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0", f"{prefix}-MIN_NUM_FORMS": "0",
+            f"{prefix}-MAX_NUM_FORMS": "1000"}
+    since = _last_entry_pk()
+    page = browser.post(url, data)
+    assert page.status_code == 302, page.content[:2000]
+    world.provider_a.refresh_from_db()
+    assert world.provider_a.reveal_api_secret() == "ADMIN-NEW-SECRET-PLAINTEXT"
+    entries = list(AuditEntry.objects.filter(pk__gt=since))
+    assert [(e.action, e.provider_id, e.actor_label) for e in entries] == [
+        ("provider.credentials_set", world.provider_a.pk, "admin:root@platform.example")]
+    event = SecurityEvent.objects.get(user=root)
+    assert event.kind == Kind.POOL_SECRET_ROTATE and event.ip == IP
+    _no_secret(root, since, ["ADMIN-NEW-SECRET-PLAINTEXT", world.provider_a.api_secret_ciphertext])
