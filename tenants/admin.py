@@ -14,6 +14,7 @@ from tenants.models import (
     OutboundEmail,
     Provider,
     ProviderMembership,
+    SecurityEvent,
 )
 
 
@@ -136,3 +137,11 @@ class InvitationAdmin(ReadOnlyAdmin):
                     "revoked_at"]
     list_filter = ["provider", "kind"]
     exclude = ["token_hash"]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "user", "kind", "ip", "user_agent"]
+    list_filter = ["kind"]
+    search_fields = ["user__email", "ip"]
+    date_hierarchy = "at"
