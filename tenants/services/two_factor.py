@@ -92,7 +92,9 @@ def totp_device_confirm(*, user: Any, code: str, current_password: str = "", cur
         raise ValidationError({"code": "That code is not right. Check the time on your phone and try the next one."})
     proof = _step_up_code(user=user, code=current_code) if replacing else None
     with transaction.atomic():
-        device = TOTPDevice.objects.select_for_update().get(pk=device.pk)
+        device = TOTPDevice.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
+        if device is None:  # another tab started (or finished) a set-up meanwhile
+            raise ValidationError({"code": "Start the set-up again: no authenticator is waiting to be confirmed."})
         TOTPDevice.objects.filter(user=user, confirmed=True).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
@@ -187,7 +189,8 @@ def _step_up_password(*, user: Any, password: str) -> None:
         raise ValidationError({"current_password": "Type your current password."})
     if not user.check_password(password):
         for device in devices:
-            device.throttle_increment(commit=True)
+            with transaction.atomic():  # re-read under lock: saving a stale row could roll back last_t (replays)
+                type(device).objects.select_for_update().get(pk=device.pk).throttle_increment(commit=True)
         security_log.warning("second-factor change refused for user %s: wrong password", user.pk)
         raise ValidationError({"current_password": WRONG_PASSWORD})
 
