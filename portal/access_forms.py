@@ -34,6 +34,19 @@ class CodeForm(forms.Form):
                                                          "autofocus": True}))
 
 
+class StepUpForm(forms.Form):
+    """What changing the second factor asks for besides the session: the password and a current code."""
+
+    current_password = forms.CharField(
+        label="Your current password", strip=False,
+        error_messages={"required": "Type your current password."},
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    current_code = forms.CharField(
+        label="A code from your authenticator app, or one of your recovery codes", max_length=32, strip=True,
+        error_messages={"required": "Type the code your authenticator shows now, or a recovery code."},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}))
+
+
 class StaffInviteForm(forms.Form):
     email = forms.EmailField(label="E-mail")
     role = forms.ChoiceField(choices=StaffRole.choices, initial=StaffRole.OPERATOR)

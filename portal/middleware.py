@@ -1,4 +1,5 @@
-"""Request-wide context the services need without taking the request: the caller's address for the audit log."""
+"""Request-wide context the services need without taking the request: the caller's address (and user agent) for
+the audit log and the personal security trail."""
 
 from __future__ import annotations
 
@@ -19,5 +20,6 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with audit_request_context(ip_address=request.META.get("REMOTE_ADDR")):
+        with audit_request_context(ip_address=request.META.get("REMOTE_ADDR"),
+                                   user_agent=request.META.get("HTTP_USER_AGENT", "")):
             return self.get_response(request)

@@ -140,3 +140,47 @@ class RecoveryCode(models.Model):
 
     def __str__(self) -> str:
         return f"Recovery code of {self.device.user}"
+
+
+class SecurityEvent(models.Model):
+    """One personal security event of a user: their own trail, shown on their security page.
+
+    Why its own table and not only the audit log: the audit log belongs to a tenant, while a password or a second
+    factor belongs to the person across every tenant they are in (and to none, for a platform account). Each event
+    is also written to the audit log of every tenant it concerns (`tenants.services.security_events`). `detail`
+    holds facts only (how it was confirmed, how many codes), never a password, code, key or secret.
+    """
+
+    class Kind(models.TextChoices):
+        SECOND_FACTOR_ENROL = "second_factor_enrol", "Two-factor authentication turned on"
+        SECOND_FACTOR_REPLACE = "second_factor_replace", "Authenticator moved to a new device"
+        SECOND_FACTOR_DISABLE = "second_factor_disable", "Two-factor authentication turned off"
+        SECOND_FACTOR_RESET = "second_factor_reset", "Second factor reset by a teammate"
+        RECOVERY_CODES_REGENERATE = "recovery_codes_regenerate", "New recovery codes made (the old ones stopped)"
+        RECOVERY_CODE_USE = "recovery_code_use", "A recovery code was used"
+        PASSWORD_CHANGE = "password_change", "Password changed"
+        PASSWORD_RESET = "password_reset", "Password reset through the e-mailed link"
+        SIGN_OUT_EVERYWHERE = "sign_out_everywhere", "Signed out everywhere"
+        POOL_SECRET_ROTATE = "pool_secret_rotate", "A provider's pool API secret replaced"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="security_events")
+    kind = models.CharField(max_length=40, choices=Kind.choices)
+    at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["user", "-at"], name="security_event_user_at")]
+
+    DETAIL_LABELS = {"confirmed_with": "Confirmed with", "codes_issued": "New recovery codes",
+                     "codes_left": "Recovery codes left", "by": "By", "provider": "Provider"}
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.kind}"
+
+    @property
+    def detail_lines(self) -> list[str]:
+        """The detail as the security page shows it ("Confirmed with: recovery code")."""
+        return [f"{self.DETAIL_LABELS.get(k, k)}: {v}" for k, v in (self.detail or {}).items()]

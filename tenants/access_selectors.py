@@ -4,6 +4,7 @@ through tenants.access."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from axes.models import AccessAttempt
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tenants.access import Scope, scoped
-from tenants.models import AuditEntry, CustomerMembership, Invitation, ProviderMembership
+from tenants.models import AuditEntry, CustomerMembership, Invitation, ProviderMembership, SecurityEvent
 
 
 def staff_member_list(*, scope: Scope) -> list[ProviderMembership]:
@@ -89,3 +90,8 @@ def audit_entry_list(
 
 def audit_object_types(*, scope: Scope) -> list[str]:
     return list(scoped(AuditEntry, scope).order_by("object_type").values_list("object_type", flat=True).distinct())
+
+
+def security_event_list_for_user(*, user: Any) -> QuerySet[SecurityEvent]:
+    """The user's own security trail, newest first (their page shows it; nobody else's is reachable from it)."""
+    return SecurityEvent.objects.filter(user=user).order_by("-at", "-id")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin
 
+from tenants import services
 from tenants.models import (
     AuditEntry,
     Customer,
@@ -13,6 +14,7 @@ from tenants.models import (
     OutboundEmail,
     Provider,
     ProviderMembership,
+    SecurityEvent,
 )
 
 
@@ -35,10 +37,8 @@ class ProviderAdminForm(forms.ModelForm):
 
     def save(self, commit: bool = True) -> Provider:
         provider = super().save(commit=False)
-        if self.cleaned_data.get("clear_api_secret"):
-            provider.set_api_secret("")
-        elif self.cleaned_data.get("api_secret"):
-            provider.set_api_secret(self.cleaned_data["api_secret"])
+        if provider.pk is None:  # a new provider: its first secret (provider_create audits creations elsewhere)
+            provider.set_api_secret(self.cleaned_data.get("api_secret") or "")
         if commit:
             provider.save()
         return provider
@@ -58,6 +58,21 @@ class ProviderAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     readonly_fields = ["secret_stored"]
     inlines = [CustomerInline]
+
+    def save_model(self, request, obj: Provider, form, change: bool) -> None:
+        """An existing provider's key and secret change through the service: audited in the provider's log and in
+        the administrator's own security trail."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        api_key = obj.whitebit_api_key
+        obj.whitebit_api_key = Provider.objects.values_list("whitebit_api_key", flat=True).get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        secret, clear = form.cleaned_data.get("api_secret"), form.cleaned_data.get("clear_api_secret")
+        if secret or clear or api_key != obj.whitebit_api_key:
+            services.provider_credentials_set(provider=obj, api_key=api_key, api_secret=secret, clear_secret=clear,
+                                              actor=f"admin:{request.user.email or request.user.username}",
+                                              person=request.user)
 
     @admin.display(boolean=True, description="Secret stored")
     def secret_stored(self, obj: Provider) -> bool:
@@ -122,3 +137,11 @@ class InvitationAdmin(ReadOnlyAdmin):
                     "revoked_at"]
     list_filter = ["provider", "kind"]
     exclude = ["token_hash"]
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "user", "kind", "ip", "user_agent"]
+    list_filter = ["kind"]
+    search_fields = ["user__email", "ip"]
+    date_hierarchy = "at"

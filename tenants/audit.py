@@ -26,16 +26,26 @@ _SECRET_FIELD = re.compile(r"secret|password|ciphertext|token|otp|recovery|priva
 REDACTED = "(changed, not recorded)"
 
 _request_ip: contextvars.ContextVar[str | None] = contextvars.ContextVar("audit_request_ip", default=None)
+_request_user_agent: contextvars.ContextVar[str] = contextvars.ContextVar("audit_request_user_agent", default="")
+USER_AGENT_MAX = 300
 
 
 @contextlib.contextmanager
-def audit_request_context(*, ip_address: str | None) -> Iterator[None]:
-    """Attach the caller's address to every entry written while the block runs (set by the web middleware)."""
+def audit_request_context(*, ip_address: str | None, user_agent: str = "") -> Iterator[None]:
+    """Attach the caller's address (and browser, for the personal security trail) to every entry written while
+    the block runs (set by the web middleware)."""
     token = _request_ip.set(ip_address or None)
+    agent_token = _request_user_agent.set((user_agent or "")[:USER_AGENT_MAX])
     try:
         yield
     finally:
+        _request_user_agent.reset(agent_token)
         _request_ip.reset(token)
+
+
+def audit_request_origin() -> tuple[str | None, str]:
+    """The running request's (address, user agent), or (None, "") outside a request (tasks, commands)."""
+    return _request_ip.get(), _request_user_agent.get()
 
 
 def _plain(value: Any) -> Any:
@@ -87,6 +97,11 @@ def _actor(scope: Scope) -> tuple[str, int | None, int | None, str]:
         get_user_model().objects.filter(pk=scope.user_id).values_list("email", flat=True).first() or ""
     )
     return AuditEntry.ActorKind.USER, scope.user_id, None, label or f"user #{scope.user_id}"
+
+
+def audit_actor_label(scope: Scope) -> str:
+    """How the scope's actor is named in the log (an e-mail, a token's name, a task)."""
+    return _actor(scope)[3]
 
 
 def audit_record(

@@ -277,7 +277,13 @@ class OutboundEmail(models.Model):
 
 
 # Accounts and access (invitations, session generation, hashed recovery codes) live in their own module.
-from tenants.access_models import AccountSecurity, Invitation, RecoveryCode, RecoveryCodeDevice  # noqa: E402, F401
+from tenants.access_models import (  # noqa: E402, F401
+    AccountSecurity,
+    Invitation,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    SecurityEvent,
+)
 
 # REST API tokens and idempotency records live in their own module.
 from tenants.api_models import ApiToken, ApiTokenScope, IdempotencyRecord  # noqa: E402, F401

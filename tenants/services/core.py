@@ -7,6 +7,8 @@ recorded as the system actor they name (`actor=`).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -15,7 +17,16 @@ from django.http import Http404
 from tenants.access import Capability, Scope, ScopeKind, scope_for_system, scoped
 from tenants.audit import audit_record, audit_snapshot
 from tenants.crypto import secret_rotate
-from tenants.models import Customer, CustomerMembership, CustomerRole, Provider, ProviderMembership, StaffRole
+from tenants.models import (
+    Customer,
+    CustomerMembership,
+    CustomerRole,
+    Provider,
+    ProviderMembership,
+    SecurityEvent,
+    StaffRole,
+)
+from tenants.services.security_events import security_event_record
 
 User = get_user_model()
 
@@ -34,12 +45,18 @@ def _acting(scope: Scope | None, *, provider_id: int, capability: Capability, ac
 
 
 @transaction.atomic
-def provider_secrets_rotate() -> int:
-    """Re-encrypt every provider's secret under the first key, all or nothing, rows locked in id order."""
+def provider_secrets_rotate(*, actor: str = "command:rotate_encryption_keys") -> int:
+    """Re-encrypt every provider's secret under the first key, all or nothing, rows locked in id order.
+
+    The secret itself is unchanged; each provider's log still records that its stored secret was rewritten.
+    """
     rotated = 0
     for provider in Provider.objects.select_for_update().exclude(api_secret_ciphertext="").order_by("pk"):
+        before = audit_snapshot(provider, ["api_secret_ciphertext"])
         provider.api_secret_ciphertext = secret_rotate(provider.api_secret_ciphertext)
         provider.save(update_fields=["api_secret_ciphertext"])
+        audit_record(scope=scope_for_system(provider_id=provider.pk, actor=actor), action="provider.secret_reencrypt",
+                     target=provider, before=before, after=audit_snapshot(provider, ["api_secret_ciphertext"]))
         rotated += 1
     return rotated
 
@@ -67,18 +84,33 @@ def provider_create(
 
 @transaction.atomic
 def provider_credentials_set(
-    *, provider: Provider, api_key: str, api_secret: str | None, scope: Scope | None = None, actor: str = "system"
+    *, provider: Provider, api_key: str, api_secret: str | None, scope: Scope | None = None, actor: str = "system",
+    clear_secret: bool = False, person: Any | None = None,
 ) -> Provider:
-    """Replace the key; replace the secret only when a new one is given (write-only: blank keeps it)."""
+    """Replace the key; replace the secret only when a new one is given (write-only: blank keeps it), or remove it
+    (`clear_secret`).
+
+    The person who replaces the secret (the scope's user, or `person`: a platform administrator acting through the
+    Django admin as a system actor) gets it in their own security trail too (`pool_secret_rotate`); the provider's
+    entry is this write's `provider.credentials_set`.
+    """
     acting = _acting(scope, provider_id=provider.pk, capability=Capability.MANAGE_CREDENTIALS, actor=actor)
     before = audit_snapshot(provider, ["whitebit_api_key", "api_secret_ciphertext"])
     provider.whitebit_api_key = api_key
-    if api_secret:
+    if clear_secret:
+        provider.set_api_secret("")
+    elif api_secret:
         provider.set_api_secret(api_secret)
     provider.full_clean()
     provider.save(update_fields=["whitebit_api_key", "api_secret_ciphertext"])
     audit_record(scope=acting, action="provider.credentials_set", target=provider, before=before,
                  after=audit_snapshot(provider, ["whitebit_api_key", "api_secret_ciphertext"]))
+    if person is None and acting.user_id is not None:
+        person = User.objects.get(pk=acting.user_id)
+    if (api_secret or clear_secret) and person is not None:
+        security_event_record(user=person, kind=SecurityEvent.Kind.POOL_SECRET_ROTATE,
+                              detail={"provider": provider.name, **({"removed": True} if clear_secret else {})},
+                              tenant_scopes=[])
     return provider
 
 

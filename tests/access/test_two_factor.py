@@ -3,7 +3,10 @@ recovery codes work once and are stored hashed, a teammate's reset needs manage_
 
 from __future__ import annotations
 
+import time
+
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -49,7 +52,8 @@ def test_enrolment_with_a_code_from_the_app_then_recovery_codes_shown_once(world
     device = TOTPDevice.objects.get(user=world.alice, confirmed=False)
     wrong = client.post("/account/two-factor/setup/", {"code": "000000" if totp_code(device) != "000000" else "1"})
     assert wrong.status_code == 200 and b"not right" in wrong.content
-    page = client.post("/account/two-factor/setup/", {"code": totp_code(device)})
+    with time_machine.travel(time.time() + 5, tick=False):  # past the wrong code's throttle (1 s)
+        page = client.post("/account/two-factor/setup/", {"code": totp_code(device)})
     assert page.status_code == 200 and b"shown only now" in page.content
     codes = [c.decode() for c in __import__("re").findall(rb"<code>([A-Z0-9-]{19})</code>", page.content)]
     assert len(codes) == 10
@@ -78,10 +82,10 @@ def test_sign_in_needs_the_code_and_a_replayed_code_is_refused(world, client):
 
 
 def test_a_recovery_code_works_once(world, client):
-    from tenants.services.two_factor import recovery_codes_regenerate
+    from tenants.services.two_factor import recovery_codes_issue
 
     totp_device_for(world.alice)
-    codes = recovery_codes_regenerate(user=world.alice)
+    codes = recovery_codes_issue(user=world.alice)
     _sign_in(client, "alice@alpha.example")
     assert client.post("/account/two-factor/verify/", {"code": codes[3].lower()}).status_code == 302
     assert client.get("/p/alpha/").status_code == 200
@@ -104,9 +108,12 @@ def test_customers_may_go_without_and_may_opt_in(world, client):
     assert client.get("/c/alpha/carol-mining/")["Location"].startswith("/account/two-factor/verify/")
     client.post("/account/two-factor/verify/", {"code": totp_code(device)})
     assert client.get("/c/alpha/carol-mining/").status_code == 200
-    client.post("/account/two-factor/disable/", {"current_password": "wrong"})
+    client.post("/account/two-factor/disable/", {"current_password": "wrong", "current_code": "123456"})
     assert TOTPDevice.objects.filter(user=world.carol).exists()  # a borrowed session alone cannot turn it off
-    assert client.post("/account/two-factor/disable/", {"current_password": PASSWORD}).status_code == 302
+    with time_machine.travel(time.time() + 60, tick=False):  # the next time step, past the wrong try's throttle
+        page = client.post("/account/two-factor/disable/", {"current_password": PASSWORD,
+                                                            "current_code": totp_code(device)})
+        assert page.status_code == 302
     assert not TOTPDevice.objects.filter(user=world.carol).exists()
 
 
@@ -122,10 +129,13 @@ def test_moving_to_a_new_phone_needs_the_password(world, client):
     page = client.get("/account/two-factor/setup/")
     assert b"Your current password" in page.content
     new = TOTPDevice.objects.get(user=world.alice, confirmed=False)
-    page = client.post("/account/two-factor/setup/", {"code": totp_code(new), "current_password": "wrong"})
+    page = client.post("/account/two-factor/setup/", {"code": totp_code(new), "current_password": "wrong",
+                                                      "current_code": totp_code(old)})
     assert b"not your current password" in page.content
     assert TOTPDevice.objects.get(user=world.alice, confirmed=True).pk == old.pk
-    page = client.post("/account/two-factor/setup/", {"code": totp_code(new), "current_password": PASSWORD})
+    with time_machine.travel(time.time() + 5, tick=False):  # past the wrong password's throttle (1 s)
+        page = client.post("/account/two-factor/setup/", {"code": totp_code(new), "current_password": PASSWORD,
+                                                          "current_code": totp_code(old)})
     assert b"shown only now" in page.content
     assert TOTPDevice.objects.get(user=world.alice, confirmed=True).pk == new.pk
 

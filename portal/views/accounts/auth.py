@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -19,7 +20,8 @@ from django_otp import login as otp_login
 
 from portal.access_forms import CodeForm, LoginForm, QueuedPasswordResetForm
 from portal.access_middleware import ENDED_KEY
-from tenants.services.sessions import sessions_end_all
+from tenants.services.passwords import password_change_record
+from tenants.services.sessions import sessions_sign_out_everywhere
 from tenants.services.two_factor import second_factor_verify
 
 security_log = logging.getLogger("portal.security")
@@ -75,7 +77,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 def sign_out_everywhere(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    sessions_end_all(user_id=request.user.pk, reason="signed out everywhere")
+    sessions_sign_out_everywhere(user=request.user)
     logout(request)
     request.session[ENDED_KEY] = "everywhere"
     return redirect("login")
@@ -88,7 +90,9 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:security")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            password_change_record(user=form.user, by_reset=False)
         security_log.info("password changed by user %s", self.request.user.pk)
         messages.success(self.request, "Your password was changed. Your other sessions were signed out.")
         return response
@@ -109,7 +113,9 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     success_url = reverse_lazy("accounts:password_reset_complete")
 
     def form_valid(self, form):
-        response = super().form_valid(form)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            password_change_record(user=form.user, by_reset=True)
         from axes.utils import reset as axes_reset
 
         axes_reset(username=form.user.username)  # a proven mailbox lifts the lockout for that account
