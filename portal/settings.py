@@ -232,7 +232,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- E-mail outbox (tenants/email.py, docs/EMAIL.md) ---------------------------------------------------------------
 # Every message is a row sent by a retried task; beat re-enqueues what a lost queue or a killed worker left behind.
-EMAIL_OUTBOX_MAX_ATTEMPTS = env.int("EMAIL_OUTBOX_MAX_ATTEMPTS", default=6)
+# A message is retried until this long after it was queued, then failed and the provider told (an alert).
+EMAIL_OUTBOX_GIVE_UP_AFTER_S = env.int("EMAIL_OUTBOX_GIVE_UP_AFTER_S", default=24 * 3600)
+EMAIL_OUTBOX_FAILED_ALERT_DAYS = env.int("EMAIL_OUTBOX_FAILED_ALERT_DAYS", default=7)  # failures the alert counts
 EMAIL_OUTBOX_BACKOFF_BASE_S = env.int("EMAIL_OUTBOX_BACKOFF_BASE_S", default=60)  # doubles per attempt
 EMAIL_OUTBOX_BACKOFF_CAP_S = env.int("EMAIL_OUTBOX_BACKOFF_CAP_S", default=1800)  # < the broker's visibility timeout
 EMAIL_OUTBOX_CLAIM_S = env.int("EMAIL_OUTBOX_CLAIM_S", default=300)  # a sender's lease; > the send task's hard limit
@@ -241,6 +243,9 @@ EMAIL_OUTBOX_SWEEP_AFTER_S = env.int("EMAIL_OUTBOX_SWEEP_AFTER_S", default=300) 
 EMAIL_OUTBOX_SWEEP_EVERY_S = env.int("EMAIL_OUTBOX_SWEEP_EVERY_S", default=120)
 CELERY_BEAT_SCHEDULE["tenants-email-outbox-sweep"] = {
     "task": "tenants.tasks.email_outbox_sweep_task", "schedule": float(EMAIL_OUTBOX_SWEEP_EVERY_S),
+}
+CELERY_BEAT_SCHEDULE["mining-email-undelivered-alerts"] = {  # the provider is told when mail is given up
+    "task": "mining.tasks.email_undelivered_alerts_task", "schedule": float(EMAIL_OUTBOX_SWEEP_EVERY_S),
 }
 # --- end e-mail outbox ---------------------------------------------------------------------------------------------
 
