@@ -247,6 +247,13 @@ CELERY_BEAT_SCHEDULE["tenants-email-outbox-sweep"] = {
 CELERY_BEAT_SCHEDULE["mining-email-undelivered-alerts"] = {  # the provider is told when mail is given up
     "task": "mining.tasks.email_undelivered_alerts_task", "schedule": float(EMAIL_OUTBOX_SWEEP_EVERY_S),
 }
+# Mail runs on its own queue and worker processes (compose: `notify`), so a mail server that accepts and never
+# answers holds those, never a sync (issue 17, item 4). The sweep stays on the default queue: it only enqueues.
+CELERY_NOTIFY_QUEUE = env.str("CELERY_NOTIFY_QUEUE", default="notify")
+CELERY_TASK_ROUTES = {
+    "tenants.tasks.email_send_task": {"queue": CELERY_NOTIFY_QUEUE},
+    "tenants.access_tasks.password_reset_send_task": {"queue": CELERY_NOTIFY_QUEUE},
+}
 # --- end e-mail outbox ---------------------------------------------------------------------------------------------
 
 # --- billing (issue 8): close last month on BILLING_CLOSE_DAY at 02:00 UTC (late rewards have settled by then) ---
