@@ -182,7 +182,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One beat at a time (a lock), and a schedule whose state survives restarts: portal/beat.py (issue 17, item 5).
+CELERY_BEAT_SCHEDULER = "portal.beat:DurableScheduler"
+CELERY_BEAT_SYNC_EVERY = 1  # write each entry's last_run_at right after it is sent, not every 3 minutes
+BEAT_LOCK_KEY = env.str("BEAT_LOCK_KEY", default="portal:beat:lock")
+BEAT_LOCK_TTL_S = env.int("BEAT_LOCK_TTL_S", default=60)  # a killed beat's lock frees after this; renewed at 1/3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # E-mail: console in development, locmem in tests, a real SMTP URL in production.

@@ -121,7 +121,7 @@ def main() -> None:
            "-Q", os.environ.get("CELERY_NOTIFY_QUEUE", "notify"))
     _spawn(PY, "-m", "celery", "-A", "portal", "beat", "--loglevel", "WARNING",
            "--schedule", str(var_dir / "celerybeat-schedule"),
-           "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler")
+           "--scheduler", "portal.beat:DurableScheduler")
     _wait_for_port(PORT)
     print(
         f"\n  Portal:        http://{HOST}:{PORT}/\n"
