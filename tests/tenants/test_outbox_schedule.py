@@ -19,6 +19,7 @@ from mining.models import Alert, AlertKind
 from mining.services.mail_alerts import alerts_evaluate_undelivered_mail
 from tenants.email import email_enqueue, email_retry_failed, email_send
 from tenants.models import OutboundEmail
+from tests.fixtures.access import login_verified
 from tests.fixtures.mail import free_port, use_smtp
 
 NOW = datetime(2026, 3, 31, 23, 30, tzinfo=UTC)
@@ -144,7 +145,7 @@ def test_a_message_queued_while_the_server_is_down_is_sent_when_it_recovers_with
 
 
 def test_the_provider_is_told_by_an_alert_and_it_clears_when_the_mail_is_sent_again(
-    world, settings, smtp_server, django_capture_on_commit_callbacks
+    world, settings, smtp_server, django_capture_on_commit_callbacks, client
 ):
     smtp_server.refuse["gone@carol.example"] = "550 5.1.1 No such user"
     [gone] = _enqueue(world.provider_a, ["gone@carol.example"])
@@ -157,7 +158,11 @@ def test_the_provider_is_told_by_an_alert_and_it_clears_when_the_mail_is_sent_ag
         "recipient (550 5.1.1 No such user).). Fix the cause (a recipient's address, or the mail server settings "
         "EMAIL_URL / DEFAULT_FROM_EMAIL), then send them again: python manage.py email_retry_failed --provider "
         "alpha --all")
-    # Alpha's staff get its notice through the outbox; Beta sees nothing.
+    # Alpha's staff see it on their Alerts page whatever the mail server does …
+    login_verified(client, world.alice)
+    page = client.get("/p/alpha/alerts/")
+    assert page.status_code == 200 and "1 e-mail could not be delivered" in page.content.decode()
+    # … and get its notice through the outbox; Beta sees nothing.
     notices = OutboundEmail.objects.filter(dedupe_key=f"alert:{alert.pk}:open")
     assert set(notices.values_list("provider_id", flat=True)) == {world.provider_a.pk}
     assert "alice@alpha.example" in set(notices.values_list("recipient", flat=True))
