@@ -344,6 +344,7 @@ class AlertKind(models.TextChoices):
     HASHRATE_DROP = "hashrate_drop", "Hashrate under its 24-hour mean"
     WORKER_OFFLINE = "worker_offline", "Worker offline"
     SYNC_STALE = "sync_stale", "Sync out of date"
+    EMAIL_UNDELIVERED = "email_undelivered", "E-mail not delivered"  # always watched, not a rule (issue 17)
 
 
 class AlertRule(models.Model):

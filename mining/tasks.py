@@ -83,3 +83,12 @@ def mining_accounts_import_task(self, provider_id: int) -> dict:
             return {"error": exc.user_message}
         raise self.retry(exc=exc, countdown=min(300, 15 * 2**self.request.retries)) from exc
     return {"created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged}
+
+
+# Issue 17: a provider is told when its e-mail is given up (the outbox gives up after EMAIL_OUTBOX_GIVE_UP_AFTER_S).
+@shared_task(**TASK_OPTIONS)
+def email_undelivered_alerts_task() -> dict:
+    """Beat, every EMAIL_OUTBOX_SWEEP_EVERY_S: open or resolve each provider's "E-mail not delivered" alert."""
+    from mining.services.mail_alerts import alerts_evaluate_undelivered_mail
+
+    return alerts_evaluate_undelivered_mail(now=timezone.now())

@@ -182,7 +182,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One beat at a time (a lock), and a schedule whose state survives restarts: portal/beat.py (issue 17, item 5).
+CELERY_BEAT_SCHEDULER = "portal.beat:DurableScheduler"
+CELERY_BEAT_SYNC_EVERY = 1  # write each entry's last_run_at right after it is sent, not every 3 minutes
+BEAT_LOCK_KEY = env.str("BEAT_LOCK_KEY", default="portal:beat:lock")
+BEAT_LOCK_TTL_S = env.int("BEAT_LOCK_TTL_S", default=60)  # a killed beat's lock frees after this; renewed at 1/3
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # E-mail: console in development, locmem in tests, a real SMTP URL in production.
@@ -232,7 +236,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- E-mail outbox (tenants/email.py, docs/EMAIL.md) ---------------------------------------------------------------
 # Every message is a row sent by a retried task; beat re-enqueues what a lost queue or a killed worker left behind.
-EMAIL_OUTBOX_MAX_ATTEMPTS = env.int("EMAIL_OUTBOX_MAX_ATTEMPTS", default=6)
+# A message is retried until this long after it was queued, then failed and the provider told (an alert).
+EMAIL_OUTBOX_GIVE_UP_AFTER_S = env.int("EMAIL_OUTBOX_GIVE_UP_AFTER_S", default=24 * 3600)
+EMAIL_OUTBOX_FAILED_ALERT_DAYS = env.int("EMAIL_OUTBOX_FAILED_ALERT_DAYS", default=7)  # failures the alert counts
 EMAIL_OUTBOX_BACKOFF_BASE_S = env.int("EMAIL_OUTBOX_BACKOFF_BASE_S", default=60)  # doubles per attempt
 EMAIL_OUTBOX_BACKOFF_CAP_S = env.int("EMAIL_OUTBOX_BACKOFF_CAP_S", default=1800)  # < the broker's visibility timeout
 EMAIL_OUTBOX_CLAIM_S = env.int("EMAIL_OUTBOX_CLAIM_S", default=300)  # a sender's lease; > the send task's hard limit
@@ -241,6 +247,16 @@ EMAIL_OUTBOX_SWEEP_AFTER_S = env.int("EMAIL_OUTBOX_SWEEP_AFTER_S", default=300) 
 EMAIL_OUTBOX_SWEEP_EVERY_S = env.int("EMAIL_OUTBOX_SWEEP_EVERY_S", default=120)
 CELERY_BEAT_SCHEDULE["tenants-email-outbox-sweep"] = {
     "task": "tenants.tasks.email_outbox_sweep_task", "schedule": float(EMAIL_OUTBOX_SWEEP_EVERY_S),
+}
+CELERY_BEAT_SCHEDULE["mining-email-undelivered-alerts"] = {  # the provider is told when mail is given up
+    "task": "mining.tasks.email_undelivered_alerts_task", "schedule": float(EMAIL_OUTBOX_SWEEP_EVERY_S),
+}
+# Mail runs on its own queue and worker processes (compose: `notify`), so a mail server that accepts and never
+# answers holds those, never a sync (issue 17, item 4). The sweep stays on the default queue: it only enqueues.
+CELERY_NOTIFY_QUEUE = env.str("CELERY_NOTIFY_QUEUE", default="notify")
+CELERY_TASK_ROUTES = {
+    "tenants.tasks.email_send_task": {"queue": CELERY_NOTIFY_QUEUE},
+    "tenants.access_tasks.password_reset_send_task": {"queue": CELERY_NOTIFY_QUEUE},
 }
 # --- end e-mail outbox ---------------------------------------------------------------------------------------------
 

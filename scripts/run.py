@@ -1,7 +1,8 @@
 """`make run`: the whole portal on one machine, with a living sandbox pool, in one command.
 
 Starts the sandbox pool, migrates, seeds the demo provider against it, syncs once, then runs the web server,
-one Celery worker and exactly one beat. Prints the URL and the demo logins. Ctrl-C stops every process it started.
+one Celery worker for the sync, one for e-mail (the `notify` queue) and exactly one beat. Prints the URL and the
+demo logins. Ctrl-C stops every process it started.
 Uses the embedded defaults (SQLite, filesystem broker) unless DATABASE_URL / REDIS_URL are set.
 """
 
@@ -112,10 +113,15 @@ def main() -> None:
     _spawn(PY, "manage.py", "runserver", f"{HOST}:{PORT}", "--noreload")
     embedded = not os.environ.get("REDIS_URL") and not os.environ.get("CELERY_BROKER_URL")
     pool = ["--pool", "solo"] if embedded else ["--pool", "threads", "--concurrency", "8"]
-    _spawn(PY, "-m", "celery", "-A", "portal", "worker", "--loglevel", "WARNING", *pool)
+    _spawn(PY, "-m", "celery", "-A", "portal", "worker", "--loglevel", "WARNING", *pool,
+           "-Q", os.environ.get("CELERY_QUEUE", "celery"))
+    # E-mail has a worker of its own (as in compose), so a mail server that never answers cannot stall the sync.
+    _spawn(PY, "-m", "celery", "-A", "portal", "worker", "--loglevel", "WARNING", "-n", "notify@%h",
+           *(["--pool", "solo"] if embedded else ["--pool", "threads", "--concurrency", "2"]),
+           "-Q", os.environ.get("CELERY_NOTIFY_QUEUE", "notify"))
     _spawn(PY, "-m", "celery", "-A", "portal", "beat", "--loglevel", "WARNING",
            "--schedule", str(var_dir / "celerybeat-schedule"),
-           "--scheduler", "django_celery_beat.schedulers:DatabaseScheduler")
+           "--scheduler", "portal.beat:DurableScheduler")
     _wait_for_port(PORT)
     print(
         f"\n  Portal:        http://{HOST}:{PORT}/\n"

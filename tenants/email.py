@@ -16,6 +16,7 @@ a row that carries its own tenant, and nothing it reads is shown to anyone.
 from __future__ import annotations
 
 import logging
+import math
 import smtplib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,9 +26,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from tenants.access import Capability, Scope, UNSCOPED_across_all_tenants, scope_for_system, scoped
@@ -98,28 +98,43 @@ def email_enqueue(
     if not valid:
         return []
 
-    with transaction.atomic():
-        rows = scoped(OutboundEmail, scope_for_system(provider_id=provider_id)).filter(dedupe_key=dedupe_key)
-        queued_before = set(rows.annotate(r=Lower("recipient")).values_list("r", flat=True))
-        new = [a for a in valid if a.lower() not in queued_before]
-        OutboundEmail.objects.bulk_create(
-            [
-                OutboundEmail(
-                    provider_id=provider_id, customer_id=customer_id, recipient=address, subject=subject, body=body,
-                    dedupe_key=dedupe_key, next_attempt_at=now, created_at=now,
-                )
-                for address in new
-            ],
-            ignore_conflicts=True,  # a concurrent caller queued the same notice: theirs stands
-        )
-        ids = list(
-            rows.annotate(r=Lower("recipient"))
-            .filter(r__in=[a.lower() for a in new], status=Status.QUEUED, attempts=0)
-            .values_list("pk", flat=True)
-        )
+    give_up_at = now + timedelta(seconds=settings.EMAIL_OUTBOX_GIVE_UP_AFTER_S)
+    ids = _insert_new([
+        {"provider": provider_id, "customer": customer_id, "recipient": address, "subject": subject, "body": body,
+         "dedupe_key": dedupe_key, "status": Status.QUEUED, "attempts": 0, "last_error": "", "next_attempt_at": now,
+         "created_at": now, "give_up_at": give_up_at}
+        for address in valid
+    ])
     if ids:
         transaction.on_commit(lambda: _publish(ids))
     return ids
+
+
+_INSERT_FIELDS = ("provider", "customer", "recipient", "subject", "body", "dedupe_key", "status", "attempts",
+                  "last_error", "next_attempt_at", "created_at", "give_up_at")
+
+
+def _insert_new(rows: list[dict]) -> list[int]:
+    """`INSERT … ON CONFLICT DO NOTHING RETURNING id`: the ids of exactly the rows this statement inserted.
+
+    Why raw SQL: the ORM's `bulk_create(ignore_conflicts=True)` returns no ids, and selecting them afterwards also
+    finds a row a concurrent transaction inserted and committed meanwhile, so both callers published it and the
+    message ran two retry chains (issue 17). A row that conflicts (queued before, or by a concurrent caller, who
+    then owns its publish) is simply not returned. PostgreSQL and SQLite (≥ 3.35) both speak this.
+    """
+    if not rows:
+        return []
+    fields = [OutboundEmail._meta.get_field(name) for name in _INSERT_FIELDS]
+    quote = connection.ops.quote_name
+    row_sql = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    sql = (
+        f"INSERT INTO {quote(OutboundEmail._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES {', '.join([row_sql] * len(rows))} ON CONFLICT DO NOTHING RETURNING {quote('id')}"
+    )
+    params = [field.get_db_prep_save(row[field.name], connection) for row in rows for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _publish(email_ids: Iterable[int]) -> None:
@@ -207,17 +222,26 @@ def _deliver(email: OutboundEmail) -> None:
         raise smtplib.SMTPException("the mail backend accepted nothing")
 
 
-def email_send(*, email_id: int, now: datetime | None = None) -> EmailSendResult:
-    """Claim one queued row, send it to its one recipient, record what happened.
+def email_give_up_at(email: OutboundEmail) -> datetime:
+    """When a failed attempt of this message is its last (rows older than the field: created + the horizon)."""
+    return email.give_up_at or email.created_at + timedelta(seconds=settings.EMAIL_OUTBOX_GIVE_UP_AFTER_S)
 
-    The claim is a conditional UPDATE (queued, or sending with an expired lease), so two workers given the same
-    id send it once, and a message whose worker was killed is picked up again once the lease runs out.
+
+def email_send(*, email_id: int, now: datetime | None = None) -> EmailSendResult:
+    """Claim one due row, send it to its one recipient, record what happened.
+
+    The claim is a conditional UPDATE: queued **and due** (`next_attempt_at <= now`), or sending with an expired
+    lease. So two workers given the same id send it once, a message whose worker was killed is picked up again once
+    the lease runs out, and a task that arrives before the row's backoff is over (a duplicated publish, a second
+    retry chain) does nothing and ends, leaving the row's own schedule in charge. A transient failure is retried
+    on a doubling backoff until the row's give-up time (EMAIL_OUTBOX_GIVE_UP_AFTER_S after it was queued, 24 h),
+    not for a number of attempts: a mail server down for an hour must not cost a notice.
     """
     now = now or timezone.now()
     lease_until = now + timedelta(seconds=settings.EMAIL_OUTBOX_CLAIM_S)
     rows = UNSCOPED_across_all_tenants(OutboundEmail, reason="outbox: one row by id, claimed, never shown")
-    claimable = Q(status=Status.QUEUED) | Q(status=Status.SENDING, claimed_until__lt=now)
-    claimed = rows.filter(claimable, pk=email_id, attempts__lt=settings.EMAIL_OUTBOX_MAX_ATTEMPTS).update(
+    claimable = Q(status=Status.QUEUED, next_attempt_at__lte=now) | Q(status=Status.SENDING, claimed_until__lt=now)
+    claimed = rows.filter(claimable, pk=email_id).update(
         status=Status.SENDING, claimed_until=lease_until, attempts=F("attempts") + 1
     )
     if not claimed:
@@ -228,20 +252,28 @@ def email_send(*, email_id: int, now: datetime | None = None) -> EmailSendResult
         _deliver(email)
     except Exception as exc:  # classified below: every failure is recorded on the row, none is swallowed
         permanent, why = _classify(exc)
+        give_up_at = email_give_up_at(email)
+        if not permanent and now >= give_up_at:
+            why = f"Given up after {_hours(settings.EMAIL_OUTBOX_GIVE_UP_AFTER_S)} of attempts. {why}"
         why = why[: OutboundEmail._meta.get_field("last_error").max_length]
-        if permanent or email.attempts >= settings.EMAIL_OUTBOX_MAX_ATTEMPTS:
-            mine.update(status=Status.FAILED, claimed_until=None, last_error=why)
+        if permanent or now >= give_up_at:
+            mine.update(status=Status.FAILED, claimed_until=None, last_error=why, failed_at=now)
             logger.warning("e-mail %s failed after %s attempt(s): %s", email_id, email.attempts, why)
             if permanent and not isinstance(exc, smtplib.SMTPException):
                 logger.error("e-mail %s could not be built or sent", email_id, exc_info=exc)
             return EmailSendResult("failed", error=why)
-        retry_in_s = _backoff_s(email.attempts)
-        mine.update(status=Status.QUEUED, claimed_until=None, last_error=why,
-                    next_attempt_at=now + timedelta(seconds=retry_in_s))
+        # The last attempt lands on the give-up time itself, so the schedule ends at the horizon, not before it.
+        next_at = min(now + timedelta(seconds=_backoff_s(email.attempts)), give_up_at)
+        retry_in_s = max(1, math.ceil((next_at - now).total_seconds()))
+        mine.update(status=Status.QUEUED, claimed_until=None, last_error=why, next_attempt_at=next_at)
         logger.info("e-mail %s will retry in %ss: %s", email_id, retry_in_s, why)
         return EmailSendResult("retry", retry_in_s=retry_in_s, error=why)
     mine.update(status=Status.SENT, claimed_until=None, sent_at=now, last_error="")
     return EmailSendResult("sent")
+
+
+def _hours(seconds: int) -> str:
+    return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds // 60} min"
 
 
 # --- recover -------------------------------------------------------------------------------------------------------
@@ -255,11 +287,13 @@ def email_outbox_sweep(*, now: datetime | None = None, limit: int = 500) -> list
     """
     now = now or timezone.now()
     rows = UNSCOPED_across_all_tenants(OutboundEmail, reason="outbox sweep: ids only, each claimed by id")
-    # A worker that died on the last allowed attempt leaves nothing to retry: say so instead of looping.
-    rows.filter(
-        status=Status.SENDING, claimed_until__lt=now, attempts__gte=settings.EMAIL_OUTBOX_MAX_ATTEMPTS
-    ).update(status=Status.FAILED, claimed_until=None,
-             last_error="The worker sending it stopped during the last allowed attempt.")
+    # A worker that died sending a message past its give-up time leaves nothing to retry: say so, do not loop
+    # (a message that kills its worker every time stops at the horizon).
+    horizon = timedelta(seconds=settings.EMAIL_OUTBOX_GIVE_UP_AFTER_S)
+    past_give_up = Q(give_up_at__lte=now) | Q(give_up_at__isnull=True, created_at__lte=now - horizon)
+    rows.filter(past_give_up, status=Status.SENDING, claimed_until__lt=now).update(
+        status=Status.FAILED, claimed_until=None, failed_at=now,
+        last_error="The worker sending it stopped during an attempt after its give-up time.")
     overdue = now - timedelta(seconds=settings.EMAIL_OUTBOX_SWEEP_AFTER_S)
     ids = list(
         rows.filter(Q(status=Status.QUEUED, next_attempt_at__lte=overdue) | Q(status=Status.SENDING,
@@ -277,7 +311,7 @@ def email_retry_failed(*, scope: Scope, email_ids: list[int] | None = None, now:
     """An operator's second chance for failed mail (after fixing EMAIL_URL or a customer's address).
 
     Only failed rows in the caller's scope; naming one that is not (sent, queued, another tenant's, missing)
-    changes nothing and says which. Each row gets a fresh set of attempts and an audit entry.
+    changes nothing and says which. Each row gets a fresh give-up horizon and an audit entry.
     """
     scope.require(Capability.MANAGE_ACCOUNTS)
     now = now or timezone.now()
@@ -295,7 +329,9 @@ def email_retry_failed(*, scope: Scope, email_ids: list[int] | None = None, now:
         for row in rows:
             before = {"status": row.status, "attempts": row.attempts, "last_error": row.last_error}
             after = {"status": Status.QUEUED, "attempts": 0, "last_error": ""}
-            scoped(OutboundEmail, scope).filter(pk=row.pk).update(**after, next_attempt_at=now, claimed_until=None)
+            scoped(OutboundEmail, scope).filter(pk=row.pk).update(
+                **after, next_attempt_at=now, claimed_until=None, failed_at=None,
+                give_up_at=now + timedelta(seconds=settings.EMAIL_OUTBOX_GIVE_UP_AFTER_S))
             audit_record(scope=scope, action="email.retry", target=row, before=before, after=after)
         ids = [r.pk for r in rows]
     if ids:

@@ -255,6 +255,12 @@ class OutboundEmail(models.Model):
     )
     created_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
+    give_up_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="After this a failed attempt is the last: the message is failed and the provider is told "
+        "(empty on rows from before it existed: created + EMAIL_OUTBOX_GIVE_UP_AFTER_S).",
+    )
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="When the message was given up.")
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -3,7 +3,7 @@
 Both are `acks_late` with `reject_on_worker_lost`, so a worker killed mid-send leaves the message to be
 redelivered; the row's claim (a conditional UPDATE with a lease) makes a redelivered or duplicated message send
 once. The hard time limit sits below the claim's lease, so a stuck send is killed before anyone else may claim
-the row. Retries are counted on the row (EMAIL_OUTBOX_MAX_ATTEMPTS), not by Celery.
+the row. Retries are scheduled on the row (`next_attempt_at`, until its give-up time), not by Celery.
 """
 
 from __future__ import annotations

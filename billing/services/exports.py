@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 import zipfile
@@ -85,7 +86,43 @@ def export_jobs_expire(*, now: datetime, provider_id: int | None = None) -> int:
         error=(f"No worker picked this export up within {5 * settings.BILLING_EXPORT_LEASE_S // 60} minutes (the "
                "task queue was lost, or no worker is running). Build it again; if it stays queued, check the "
                "workers (docs/OPERATIONS.md)."))
+    export_temp_sweep(now=now, provider_id=provider_id)
     return died + lost
+
+
+_TEMP_NAMES = (re.compile(r"^\.job-(\d+)-"), re.compile(r"^\..*-(\d+)\.[a-z]+\.partial$"))
+
+
+def export_temp_sweep(*, now: datetime, provider_id: int | None = None) -> int:
+    """Remove what a killed build left behind: its `.job-<id>-…/` work folder (PDFs of some customers) and its
+    `.….partial` file. Both carry the job's id; a live build's (running, heartbeat within the lease) are kept.
+
+    Why: a build removes its temp files itself on any failure it sees (`finally`), but a worker that is SIGKILLed
+    or loses its machine runs no `finally`; the job then says nothing half-built is kept, and this makes it so.
+    Returns how many leftovers were removed.
+    """
+    root = Path(settings.BILLING_EXPORT_DIR)
+    if provider_id is not None:
+        folders = [root / str(provider_id)]
+    else:
+        folders = [d for d in root.iterdir() if d.is_dir()] if root.is_dir() else []
+    live = set(UNSCOPED_across_all_tenants(ExportJob, reason="export temp sweep: live builds' ids").filter(
+        status=ExportStatus.RUNNING, heartbeat_at__gte=now - _lease()).values_list("pk", flat=True))
+    removed = 0
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for entry in folder.iterdir():
+            match = next((m for m in (p.match(entry.name) for p in _TEMP_NAMES) if m), None)
+            if match is None or int(match.group(1)) in live:
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+            logger.warning("billing export: removed %s, left behind by a build that stopped", entry)
+            removed += 1
+    return removed
 
 
 def _enqueue(job: ExportJob) -> None:

@@ -23,7 +23,7 @@ def alert_rule_create(
     """Check every field first (errors by field, nothing written), then create and audit in one transaction."""
     scope.require(Capability.MANAGE_ACCOUNTS)
     errors: dict[str, str] = {}
-    if kind not in AlertKind.values:
+    if kind not in AlertKind.values or kind == AlertKind.EMAIL_UNDELIVERED:  # mail failures are always watched
         errors["kind"] = "Choose what to watch."
     if kind == AlertKind.HASHRATE_FLOOR and (floor_hs is None or floor_hs <= 0):
         errors["floor_hs"] = "A floor needs a hashrate above zero."

@@ -29,6 +29,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from mining.whitebit.errors import (
+    MalformedReply,
     UnexpectedResponse,
     UpstreamUnavailable,
     ValidationFailed,
@@ -273,7 +274,7 @@ class WhiteBitClient:
 
         if 200 <= status < 300:
             if not isinstance(parsed, dict):
-                raise UpstreamUnavailable("malformed response body (not a JSON object)", status=status, endpoint=path)
+                raise MalformedReply("malformed response body (not a JSON object)", status=status, endpoint=path)
             return parsed
         if status == 429:
             self.stats.incr("rate_limited")

@@ -206,10 +206,23 @@ class RateBudgetExhausted(RateLimited):
 
 
 class UpstreamUnavailable(WhiteBitError):
-    """5xx, timeouts, connection failures, or a success response whose body is not valid JSON. Retryable."""
+    """5xx, timeouts, connection failures (and, as `MalformedReply`, a success body that is not JSON). Retryable."""
 
     retryable = True
     default_user_message = "WhiteBIT's mining pool API is not reachable right now; the portal will try again shortly."
+
+
+class MalformedReply(UpstreamUnavailable):
+    """The pool answered 2xx, but the body is not the JSON object it documents (truncated, not JSON, not an object).
+
+    Retryable like an outage (a cut-off body is usually a proxy or load-balancer hiccup), but named as what it is:
+    the pool *was* reachable and answered wrongly, which is a different thing to check than a network problem.
+    """
+
+    default_user_message = (
+        "WhiteBIT's mining pool answered with a malformed reply (not the JSON it documents, e.g. cut off); the "
+        "portal will try again shortly. If it persists, check the pool URL and any proxy in between."
+    )
 
 
 class UnexpectedResponse(WhiteBitError):

@@ -65,14 +65,14 @@ def _compose() -> dict:
 def test_compose_has_the_production_services_with_healthchecks_and_volumes():
     compose = _compose()
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "beat"}
-    for name in ("postgres", "redis", "web", "worker"):
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "notify", "beat"}
+    for name in ("postgres", "redis", "web", "worker", "notify"):
         assert services[name].get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     assert {"pgdata", "redisdata"} <= set(compose["volumes"])
     assert any(v.startswith("pgdata:") for v in services["postgres"]["volumes"])
     # migrate runs once and the app services wait for it to finish.
     assert services["migrate"]["restart"] == "no"
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "notify", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
@@ -83,6 +83,27 @@ def test_compose_worker_scales_and_beat_stays_single():
     assert "container_name" not in worker and "ports" not in worker
     assert services["beat"]["deploy"]["replicas"] == 1
     assert "container_name" not in services["beat"]
+    assert "container_name" not in services["notify"] and "ports" not in services["notify"]
+
+
+def test_mail_has_its_own_worker_and_the_sync_worker_does_not_take_it():
+    """Issue 17, item 4: the e-mail tasks are routed to the notify queue; only the notify service consumes it."""
+    from django.conf import settings
+
+    from portal.celery import app
+
+    services = _compose()["services"]
+    queue = settings.CELERY_NOTIFY_QUEUE
+    for task in ("tenants.tasks.email_send_task", "tenants.access_tasks.password_reset_send_task"):
+        assert app.amqp.router.route({}, task)["queue"].name == queue
+    assert app.amqp.router.route({}, "mining.tasks.sync_account")["queue"].name == settings.CELERY_TASK_DEFAULT_QUEUE
+
+    def consumes(name: str) -> str:
+        command = services[name]["command"]
+        return command[command.index("-Q") + 1]
+
+    assert consumes("notify") == queue
+    assert queue not in consumes("worker").split(",")
 
 
 def _check_command_exists(command: list[str]) -> None:
@@ -107,7 +128,7 @@ def _check_command_exists(command: list[str]) -> None:
 
 def test_every_command_compose_names_exists_in_the_project():
     services = _compose()["services"]
-    for name in ("migrate", "web", "worker", "beat"):
+    for name in ("migrate", "web", "worker", "notify", "beat"):
         _check_command_exists(services[name]["command"])
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "requirements.txt" in dockerfile

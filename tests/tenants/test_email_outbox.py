@@ -10,6 +10,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from celery.exceptions import Retry
 from celery.signals import after_task_publish
 from django.conf import settings as django_settings
@@ -17,6 +18,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.db import transaction
+from django.utils import timezone
 
 from portal.celery import app
 from tenants import tasks
@@ -106,7 +108,7 @@ def test_a_permanent_refusal_fails_at_once_and_only_that_recipient(world, smtp_s
 
 
 def test_an_unreachable_server_is_retried_then_marked_failed(world, settings):
-    settings.EMAIL_OUTBOX_MAX_ATTEMPTS = 2
+    settings.EMAIL_OUTBOX_GIVE_UP_AFTER_S = 3600  # the horizon, not a count of attempts (issue 17)
     use_smtp(settings, free_port())  # nothing listens there
     [email_id] = _enqueue(world, ["ops@carol.example"])
     assert email_send(email_id=email_id, now=NOW).outcome == "retry"
@@ -131,11 +133,14 @@ def test_a_server_that_never_answers_times_out_instead_of_hanging(world, setting
 
 def test_the_task_retries_transient_failures_and_reports_sends(world, settings):
     use_smtp(settings, free_port())
-    [email_id] = _enqueue(world, ["ops@carol.example"])
+    # Queued now: the task attempts at the wall clock, well inside the message's give-up horizon.
+    [email_id] = _enqueue(world, ["ops@carol.example"], now=timezone.now())
     with pytest.raises(Retry):
         tasks.email_send_task(email_id)
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert tasks.email_send_task(email_id) == "sent"
+    assert tasks.email_send_task(email_id) == "skipped"  # the retry's countdown is not over: nothing is sent
+    with time_machine.travel(OutboundEmail.objects.get(pk=email_id).next_attempt_at):
+        assert tasks.email_send_task(email_id) == "sent"
     assert [m.to for m in mail.outbox] == [["ops@carol.example"]]
 
 
@@ -181,13 +186,15 @@ def test_a_killed_workers_message_is_picked_up_after_its_lease(world, settings):
     assert OutboundEmail.objects.get(pk=email_id).attempts == 2
 
 
-def test_a_worker_killed_on_the_last_attempt_leaves_a_failed_row_not_a_loop(world, settings):
-    settings.EMAIL_OUTBOX_MAX_ATTEMPTS = 3
+def test_a_worker_killed_past_the_give_up_time_leaves_a_failed_row_not_a_loop(world, settings):
+    settings.EMAIL_OUTBOX_GIVE_UP_AFTER_S = 3600
     [email_id] = _enqueue(world, ["ops@carol.example"])
-    OutboundEmail.objects.filter(pk=email_id).update(status=Status.SENDING, attempts=3, claimed_until=NOW)
-    assert email_outbox_sweep(now=NOW + timedelta(minutes=1)) == []
+    later = NOW + timedelta(hours=1)
+    OutboundEmail.objects.filter(pk=email_id).update(status=Status.SENDING, attempts=3, claimed_until=later)
+    assert email_outbox_sweep(now=later + timedelta(minutes=1)) == []
     row = OutboundEmail.objects.get(pk=email_id)
-    assert row.status == Status.FAILED and "last allowed attempt" in row.last_error
+    assert row.status == Status.FAILED and "after its give-up time" in row.last_error
+    assert row.failed_at == later + timedelta(minutes=1)
     assert mail.outbox == []
 
 

@@ -19,6 +19,7 @@ from mining.whitebit.client import MAX_OFFSET, Paths, WhiteBitClient
 from mining.whitebit.errors import (
     AuthFailed,
     InvalidPayload,
+    MalformedReply,
     RateLimited,
     TimestampRejected,
     UnexpectedResponse,
@@ -399,7 +400,7 @@ FAULTS = [
     ("429_json", RateLimited),
     ("500", UpstreamUnavailable),
     ("503", UpstreamUnavailable),
-    ("malformed_json", UpstreamUnavailable),
+    ("malformed_json", MalformedReply),  # retryable like an outage, but named for what it is (issue 17)
     ("hang", UpstreamUnavailable),
 ]
 

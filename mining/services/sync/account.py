@@ -59,6 +59,7 @@ def _request_counts(client: WhiteBitClient | None) -> Counter:
     counts = Counter({k.removeprefix("requests:"): v for k, v in snapshot.items() if k.startswith("requests:")})
     counts["retries"] = snapshot.get("retries", 0)
     counts["rate_limited_429"] = snapshot.get("rate_limited", 0)
+    counts["timeouts"] = snapshot.get("timeouts", 0)
     return counts
 
 

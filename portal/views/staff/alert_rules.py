@@ -23,7 +23,8 @@ TH = Decimal(10) ** 12
 
 
 class AlertRuleForm(forms.Form):
-    kind = forms.ChoiceField(choices=AlertKind.choices, label="Watch for")
+    kind = forms.ChoiceField(choices=[c for c in AlertKind.choices if c[0] != AlertKind.EMAIL_UNDELIVERED],
+                             label="Watch for")
     customer_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Customer")
     account_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Account")
     floor_ths = forms.DecimalField(required=False, min_value=Decimal("0.000001"), decimal_places=6,
