@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0007_user_preference'),
+        ('tenants', '0008_security_event_trail'),
     ]
 
     operations = [
