@@ -185,14 +185,17 @@ def _make_admin(world):
 
 
 def test_the_invitation_message_reaches_the_broker_after_commit(world, redis_client, transactional_db):
-    """The outbox's on-commit hook really publishes the send task (to the real Redis broker), with the row's id."""
+    """The outbox's on-commit hook really publishes the send task (to the real Redis broker, on mail's own queue),
+    with the row's id."""
+    from django.conf import settings
+
     scope = world.scope(world.alice, world.provider_a)
     invitation_create(scope=scope, email="broker@alpha.example", role="operator")
     import base64
 
     row = OutboundEmail.objects.get(recipient="broker@alpha.example")
     published = []
-    for raw in redis_client.lrange("celery", 0, -1):
+    for raw in redis_client.lrange(settings.CELERY_NOTIFY_QUEUE, 0, -1):
         message = json.loads(raw)
         if message["headers"].get("task") == "tenants.tasks.email_send_task":
             published.append(json.loads(base64.b64decode(message["body"]))[0])

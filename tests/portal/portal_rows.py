@@ -30,7 +30,7 @@ def fleet_rows_add(*, provider, customer, n: int, now: datetime = DATA_NOW) -> l
         i = next(_seq)
         owner = {"provider": provider, "customer": customer}
         account = MiningAccount.objects.create(
-            provider=provider, customer=customer, name=f"acct{i:04d}", sync_status=MiningAccount.SyncStatus.FAILED,
+            provider=provider, customer=customer, name=f"fleet{i:04d}", sync_status=MiningAccount.SyncStatus.FAILED,
             sync_error="The pool refused the API key: check it in the provider settings.", last_synced_at=now,
             payout_destination="main_balance", upstream_payout_destination="main_balance",
         )
