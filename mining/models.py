@@ -79,6 +79,8 @@ class MiningAccount(models.Model):
     last_synced_at = models.DateTimeField(null=True, blank=True)
     sync_lease_token = models.CharField(max_length=64, blank=True)
     sync_lease_until = models.DateTimeField(null=True, blank=True)
+    # The dataset a live sync is on (renewed with the lease): "Syncing: rewards", or where a dead one stopped.
+    sync_step = models.CharField(max_length=32, blank=True)
     worker_hashrate_synced_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)
