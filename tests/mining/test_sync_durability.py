@@ -73,7 +73,7 @@ class WorkerProcess:
                 self.kill()
 
 
-def publish(task: str, queue: str, broker_url: str, args: list | None = None) -> None:
+def publish(task: str, queue: str, broker_url: str, args: list | None = None, **options) -> None:
     """Declare the queue first: a message published before the worker has bound its queue would be dropped."""
     from kombu import Exchange, Queue
 
@@ -81,7 +81,7 @@ def publish(task: str, queue: str, broker_url: str, args: list | None = None) ->
 
     with Connection(broker_url) as conn:
         Queue(queue, Exchange(queue, type="direct"), routing_key=queue)(conn.default_channel).declare()
-        app.send_task(task, args=args or [], queue=queue, connection=conn)
+        app.send_task(task, args=args or [], queue=queue, connection=conn, **options)
 
 
 def wait_for(predicate, timeout_s: float = 60.0, what: str = "condition") -> None:
