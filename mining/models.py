@@ -73,12 +73,15 @@ class MiningAccount(models.Model):
     payout_drift_detected_at = models.DateTimeField(null=True, blank=True)
 
     # Sync bookkeeping. The lease makes "one sync per account at a time" hold across workers and machines,
-    # and frees itself when a worker dies (it simply expires).
+    # and frees itself when a worker dies (it is short and renewed per dataset, so it simply expires). The
+    # status is the last recorded outcome; pages show `mining.selectors_sync.sync_health`, derived when read.
     sync_status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.NEVER)
     sync_error = models.TextField(blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
     sync_lease_token = models.CharField(max_length=64, blank=True)
     sync_lease_until = models.DateTimeField(null=True, blank=True)
+    # The dataset a live sync is on (renewed with the lease): "Syncing: rewards", or where a dead one stopped.
+    sync_step = models.CharField(max_length=32, blank=True)
     worker_hashrate_synced_at = models.DateTimeField(null=True, blank=True)
 
     created_at = models.DateTimeField(auto_now_add=True)

@@ -7,14 +7,13 @@ the tests prove with 1 and with 50 rows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from django.conf import settings
 from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 
 from mining.models import Alert, AlertRule, Interval, MiningAccount, Reward, RewardStatus, Worker, WorkerHashrateSample
 from mining.selectors_labels import alerts_with_label, customers_with_label, with_worker_labels, workers_with_label
-from mining.services.alerts import STALE_AFTER_CYCLES
+from mining.selectors_sync import sync_health, sync_problem_filter
 from tenants.access import Scope, scoped
 
 WORKER_ROW_FIELDS = (
@@ -128,45 +127,22 @@ class SyncProblem:
     reason: str
 
 
-def sync_stale_after() -> timedelta:
-    return timedelta(seconds=settings.MINING_SYNC_INTERVAL_S * STALE_AFTER_CYCLES)
-
-
-def _ago(delta: timedelta) -> str:
-    minutes = int(delta.total_seconds() // 60)
-    if minutes < 120:
-        return f"{minutes} minutes"
-    if minutes < 48 * 60:
-        return f"{minutes // 60} hours"
-    return f"{minutes // (24 * 60)} days"
-
-
 def sync_problem_list(*, scope: Scope, now: datetime) -> list[SyncProblem]:
-    """Active accounts whose copy is failing, retrying or out of date, each with the reason in words. One query."""
-    limit = sync_stale_after()
+    """Active accounts whose copy is failing, retrying, stalled or never made, each with the reason in words
+    (`selectors_sync.sync_health`, the same words every page shows). One query."""
     qs = (
         scoped(MiningAccount, scope)
         .filter(is_active=True)
-        .filter(
-            Q(sync_status__in=[MiningAccount.SyncStatus.FAILED, MiningAccount.SyncStatus.RETRYING])
-            | Q(last_synced_at__isnull=True)
-            | Q(last_synced_at__lt=now - limit)
-        )
+        .filter(sync_problem_filter(now=now))
         .select_related("customer")
         .order_by("customer__name", "name")
     )
     problems = []
     for account in qs:
-        if account.sync_status in (MiningAccount.SyncStatus.FAILED, MiningAccount.SyncStatus.RETRYING):
-            reason = account.sync_error or account.get_sync_status_display()
-            if account.sync_status == MiningAccount.SyncStatus.RETRYING:
-                reason = f"Retrying: {reason}"
-        elif account.last_synced_at is None:
-            reason = "Never copied from the pool yet."
-        else:
-            reason = (f"Last in step {_ago(now - account.last_synced_at)} ago; the sync should run every "
-                      f"{settings.MINING_SYNC_INTERVAL_S // 60 or 1} minutes.")
-        problems.append(SyncProblem(account, reason))
+        health = sync_health(account, now=now)
+        if health.is_problem:
+            label = health.label if health.code != "never" else ""
+            problems.append(SyncProblem(account, f"{label}: {health.reason}" if label else health.reason))
     return problems
 
 

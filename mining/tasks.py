@@ -16,6 +16,7 @@ from django.utils import timezone
 from mining.services.alerts import alerts_evaluate_account
 from mining.services.retention import hashrate_retention_apply
 from mining.services.sync import SyncInterrupted, mining_account_sync, mining_accounts_due, mining_accounts_stale
+from mining.services.sync.lease import lease_token_new
 from mining.whitebit.errors import WhiteBitError
 from tenants.access import scope_for_system
 
@@ -30,17 +31,31 @@ TASK_OPTIONS = {
 
 @shared_task(**TASK_OPTIONS)
 def sync_fanout() -> int:
-    """Beat calls this every MINING_SYNC_INTERVAL_S: one sync task per active account, plus stale-sync alerts.
+    """Beat calls this every MINING_SYNC_INTERVAL_S: one sync task per active account.
 
     Enqueuing an account twice (a slow queue, a lost queue refilled) is harmless: the second finds the lease
-    held or the data unchanged.
+    held or the data unchanged. Stale-sync alerts are not raised here: a fleet with no live worker never runs
+    this, so beat checks staleness itself (`mining.beat_watch`).
     """
     due = mining_accounts_due()
     for provider_id, account_id in due:
         sync_account.apply_async(args=[provider_id, account_id], expires=settings.MINING_SYNC_INTERVAL_S)
-    for provider_id, account_id in mining_accounts_stale():
-        alerts_evaluate_account(scope=scope_for_system(provider_id=provider_id), account_id=account_id)
     return len(due)
+
+
+def sync_stale_check(*, now=None) -> int:
+    """Open (or keep open) the stale-sync alert of every active account not synced for three cycles; how many.
+
+    Run by beat's own process (`mining.beat_watch`), not by a worker, so it fires when no worker is alive.
+    """
+    stale = mining_accounts_stale(now=now)
+    for provider_id, account_id in stale:
+        try:
+            alerts_evaluate_account(scope=scope_for_system(provider_id=provider_id, actor="beat:stale-check"),
+                                    account_id=account_id, now=now)
+        except Exception:
+            logger.exception("stale-sync check of account %s failed; the next check tries again", account_id)
+    return len(stale)
 
 
 @shared_task(
@@ -50,16 +65,22 @@ def sync_fanout() -> int:
     time_limit=settings.MINING_SYNC_TIME_LIMIT_S,
     **TASK_OPTIONS,
 )
-def sync_account(self, provider_id: int, account_id: int) -> dict:
-    """Sync one account; transient errors (pool, database, Redis) retry with backoff, permanent ones are recorded."""
+def sync_account(self, provider_id: int, account_id: int, lease_token: str | None = None) -> dict:
+    """Sync one account; transient errors (pool, database, Redis) retry with backoff, permanent ones are recorded.
+
+    The lease token is made here and carried into every retry, so a retry re-takes a lease its first attempt
+    could not release (the database was down) instead of finding the account "busy" and doing nothing.
+    """
+    token = lease_token or lease_token_new()
     try:
-        report = mining_account_sync(provider_id=provider_id, account_id=account_id)
+        report = mining_account_sync(provider_id=provider_id, account_id=account_id, lease_token=token)
     except (WhiteBitError, SyncInterrupted) as exc:
         if not exc.retryable:  # pragma: no cover - mining_account_sync records permanent errors itself
             raise
         countdown = min(300, 15 * 2**self.request.retries)
         logger.warning("sync of account %s will retry in %ss: %s", account_id, countdown, exc.user_message)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+        raise self.retry(exc=exc, countdown=countdown, args=[provider_id, account_id],
+                         kwargs={"lease_token": token}) from exc
     return report.as_dict()["accounts"]
 
 
@@ -92,3 +113,6 @@ def email_undelivered_alerts_task() -> dict:
     from mining.services.mail_alerts import alerts_evaluate_undelivered_mail
 
     return alerts_evaluate_undelivered_mail(now=timezone.now())
+
+
+from mining import beat_watch  # noqa: E402,F401  (beat imports the task modules: this arms its stale check)

@@ -9,3 +9,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# A worker that survives its broker and reports when it stops consuming (issue 17 item 2; portal/worker_health.py).
+from portal.worker_health import worker_health_install  # noqa: E402
+
+worker_health_install(app)

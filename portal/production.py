@@ -91,10 +91,11 @@ def production_problems(
         problems.append("REDIS_URL must point at Redis (cache, rate budget and broker; no filesystem broker)")
     if broker_url.split(":", 1)[0] in {"filesystem", "memory"}:
         problems.append("CELERY_BROKER_URL must point at Redis, not the embedded filesystem/memory broker")
-    if visibility_timeout_s is not None and not sync_time_limit_s < sync_lease_s < visibility_timeout_s:
+    if visibility_timeout_s is not None and not sync_lease_s < sync_time_limit_s < visibility_timeout_s:
         problems.append(
-            "MINING_SYNC_TIME_LIMIT_S < MINING_SYNC_LEASE_S < CELERY_VISIBILITY_TIMEOUT must hold "
-            f"(now {sync_time_limit_s} / {sync_lease_s} / {visibility_timeout_s}): a sync killed at its hard limit "
-            "must release its account before the lease ends, and the broker must not redeliver a running task"
+            "MINING_SYNC_LEASE_S < MINING_SYNC_TIME_LIMIT_S < CELERY_VISIBILITY_TIMEOUT must hold "
+            f"(now {sync_lease_s} / {sync_time_limit_s} / {visibility_timeout_s}): the lease is short and renewed "
+            "before each dataset, so a dead sync lets its account go quickly, and the broker must not redeliver "
+            "a task that is still running"
         )
     return problems

@@ -219,7 +219,12 @@ WHITEBIT_SANDBOX_ALLOWED = not IS_PRODUCTION
 
 # Sync cadence and windows (docs/SYNC.md explains the numbers and the rate-budget math).
 MINING_SYNC_INTERVAL_S = env.int("MINING_SYNC_INTERVAL_S", default=300)
-MINING_SYNC_LEASE_S = env.int("MINING_SYNC_LEASE_S", default=600)  # > the task's hard time limit
+# --- the sync lease (issue 17 items 1-2, docs/SYNC.md "Lease"): short, renewed before each dataset ---
+MINING_SYNC_LEASE_S = env.int("MINING_SYNC_LEASE_S", default=90)  # a dead sync lets go within this
+MINING_SYNC_RELEASE_WAIT_S = env.float("MINING_SYNC_RELEASE_WAIT_S", default=30.0)  # retry the release this long
+MINING_SYNC_WATCH_S = env.float("MINING_SYNC_WATCH_S", default=60.0)  # beat's own stale-sync check, in-process
+WORKER_HEARTBEAT_FILE = env.str("WORKER_HEARTBEAT_FILE", default="")  # touched while the worker consumes
+# --- end of the sync lease block ---
 MINING_SYNC_TIME_LIMIT_S = env.int("MINING_SYNC_TIME_LIMIT_S", default=540)
 MINING_HASHRATE_OVERLAP_S = env.int("MINING_HASHRATE_OVERLAP_S", default=1800)
 MINING_REWARDS_OVERLAP_DAYS = env.int("MINING_REWARDS_OVERLAP_DAYS", default=3)

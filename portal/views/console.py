@@ -8,8 +8,10 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 
 from mining import selectors as mining_selectors
+from mining.selectors_sync import with_sync_health
 from tenants import selectors
 from tenants.access import Scope, scope_for_user, scopes_for_user
 
@@ -25,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _fleet_context(scope: Scope) -> dict:
     """What both the staff and the customer page show: the scope's accounts and their totals."""
-    accounts = list(mining_selectors.mining_account_list(scope=scope))
+    accounts = with_sync_health(mining_selectors.mining_account_list(scope=scope), now=timezone.now())
     return {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),

@@ -17,6 +17,7 @@ from django.db import connection
 from kombu import Connection
 
 from mining.models import MiningAccount, Reward, SyncState, Worker
+from mining.selectors_sync import sync_health
 from mining.services.sync import mining_account_sync
 from tests.fixtures.mining import pool_provider_make
 from tests.mining.test_sync import snapshot, sync_all
@@ -73,7 +74,7 @@ class WorkerProcess:
                 self.kill()
 
 
-def publish(task: str, queue: str, broker_url: str, args: list | None = None) -> None:
+def publish(task: str, queue: str, broker_url: str, args: list | None = None, **options) -> None:
     """Declare the queue first: a message published before the worker has bound its queue would be dropped."""
     from kombu import Exchange, Queue
 
@@ -81,7 +82,7 @@ def publish(task: str, queue: str, broker_url: str, args: list | None = None) ->
 
     with Connection(broker_url) as conn:
         Queue(queue, Exchange(queue, type="direct"), routing_key=queue)(conn.default_channel).declare()
-        app.send_task(task, args=args or [], queue=queue, connection=conn)
+        app.send_task(task, args=args or [], queue=queue, connection=conn, **options)
 
 
 def wait_for(predicate, timeout_s: float = 60.0, what: str = "condition") -> None:
@@ -131,7 +132,9 @@ def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_clean, fast_
     assert SyncState.objects.get(account=account, dataset="rewards").watermark_at is None
     held = MiningAccount.objects.get(pk=account.pk)
     assert held.sync_lease_until is not None  # the dead worker's lease is still there …
-    time.sleep(3.5)  # … until it expires by itself
+    time.sleep(3.5)  # … until it expires by itself, after the lease's short life
+    stalled = sync_health(MiningAccount.objects.get(pk=account.pk), now=_real_now())
+    assert stalled.label == "Stalled" and "while reading" in stalled.reason  # never "In step" while nothing runs
     # The next cycle, on a fresh worker: beat's fan-out message, consumed by a real worker process.
     second = WorkerProcess(queue, KILL_BROKER_URL, MINING_SYNC_LEASE_S="60").start()
     try:
@@ -140,6 +143,7 @@ def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_clean, fast_
                  == len(victim.accounts), what="every account synced")
     finally:
         second.stop()
+    assert sync_health(MiningAccount.objects.get(pk=account.pk), now=_real_now()).label == "In step"
     clean = pool_provider_make(sandbox_pool)
     sync_all(clean, now=_real_now())  # at the wall clock, like the worker
     assert _without_names(snapshot(victim, since=since)) == _without_names(snapshot(clean, since=since))

@@ -15,9 +15,9 @@ def test_sync_tasks_ack_late_and_are_redelivered_when_a_worker_dies():
         assert task.reject_on_worker_lost is True
 
 
-def test_time_limits_sit_below_the_lease_and_the_visibility_timeout():
+def test_time_limits_sit_below_the_visibility_timeout_and_the_renewed_lease_below_them():
     hard = tasks.sync_account.time_limit
-    assert tasks.sync_account.soft_time_limit < hard < settings.MINING_SYNC_LEASE_S
+    assert settings.MINING_SYNC_LEASE_S < tasks.sync_account.soft_time_limit < hard
     assert hard < settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
     assert app.conf.worker_prefetch_multiplier == 1
 

@@ -16,7 +16,7 @@ from tests.mining.test_sync import sync_all
 PASSWORD = "fleet-pages-password"
 
 
-def test_staff_and_customers_see_their_own_fleet(pool_provider, client):
+def test_staff_and_customers_see_their_own_fleet(pool_provider, client, time_machine):
     pp = pool_provider
     other = services.customer_create(provider=pp.provider, name="Other Co", slug="other-co")
     moved = pp.accounts[-1]
@@ -24,6 +24,7 @@ def test_staff_and_customers_see_their_own_fleet(pool_provider, client):
     mining_account_assign(scope=pp.scope, account_id=moved.pk, customer_id=other.pk,
                           effective_on=pp.data_now.date() - timedelta(days=60), today=pp.data_now.date())
     sync_all(pp)
+    time_machine.move_to(pp.data_now + timedelta(minutes=1), tick=False)  # the pages read a minute after the sync
     staff = services.user_get_or_create(email="staff@pool.example", password=PASSWORD)
     services.provider_membership_grant(provider=pp.provider, user=staff, role=StaffRole.READ_ONLY)
     viewer = services.user_get_or_create(email="viewer@miner.example", password=PASSWORD)

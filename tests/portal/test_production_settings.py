@@ -34,12 +34,12 @@ VALID_KEY = Fernet.generate_key().decode()
         ({"SECRET_KEY": "django-insecure-" + secrets.token_urlsafe(50)}, "SECRET_KEY must be set to a random value"),
         ({"REDIS_URL": None}, "REDIS_URL must point at Redis"),
         ({"CELERY_BROKER_URL": "filesystem://"}, "CELERY_BROKER_URL must point at Redis"),
-        ({"MINING_SYNC_LEASE_S": "500"}, "MINING_SYNC_TIME_LIMIT_S < MINING_SYNC_LEASE_S < CELERY_VISIBILITY_TIMEOUT"),
-        ({"CELERY_VISIBILITY_TIMEOUT": "600"}, "MINING_SYNC_TIME_LIMIT_S < MINING_SYNC_LEASE_S"),
+        ({"MINING_SYNC_LEASE_S": "600"}, "MINING_SYNC_LEASE_S < MINING_SYNC_TIME_LIMIT_S < CELERY_VISIBILITY_TIMEOUT"),
+        ({"CELERY_VISIBILITY_TIMEOUT": "500"}, "MINING_SYNC_LEASE_S < MINING_SYNC_TIME_LIMIT_S < CELERY_VISIBILITY"),
     ],
     ids=["not-fernet", "second-not-fernet", "sqlite", "star", "star-among-hosts", "one-letter", "short-cycle",
-         "word-repeated", "django-insecure", "no-redis", "filesystem-broker", "lease-below-limit",
-         "visibility-at-lease"],
+         "word-repeated", "django-insecure", "no-redis", "filesystem-broker", "lease-above-limit",
+         "visibility-below-limit"],
 )
 def test_production_refuses_to_start_on(overrides, named):
     env = {**PRODUCTION_ENV, **{k: v for k, v in overrides.items() if v is not None}}

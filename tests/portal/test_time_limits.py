@@ -41,11 +41,11 @@ def _pid_alive(pid: int) -> bool:
         return False
 
 
-def test_sync_hard_limit_is_below_the_lease_and_the_lease_below_the_visibility_timeout():
+def test_the_renewed_lease_is_short_and_the_hard_limit_below_the_visibility_timeout():
     from mining.tasks import sync_account
 
     visibility_s = settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
-    assert sync_account.soft_time_limit < sync_account.time_limit < settings.MINING_SYNC_LEASE_S < visibility_s
+    assert settings.MINING_SYNC_LEASE_S < sync_account.soft_time_limit < sync_account.time_limit < visibility_s
 
 
 def test_the_compose_worker_kills_a_task_over_its_hard_time_limit(tmp_path):

@@ -12,11 +12,13 @@ retry (the Celery task) or carry on with the next account (`sync_accounts`).
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.utils import InterfaceError, OperationalError
@@ -25,7 +27,11 @@ from django.utils import timezone
 from mining.models import MiningAccount, SyncDataset, SyncState
 from mining.services.sync.failures import SyncFailure, SyncInterrupted, sync_failure_classify
 from mining.services.sync.hashrate import sync_account_hashrate
-from mining.services.sync.lease import mining_account_lease_claim, mining_account_lease_release
+from mining.services.sync.lease import (
+    mining_account_lease_claim,
+    mining_account_lease_release,
+    mining_account_lease_renew,
+)
 from mining.services.sync.miner_info import sync_miner_info
 from mining.services.sync.payout import sync_payout
 from mining.services.sync.rewards import sync_rewards
@@ -39,6 +45,10 @@ from mining.whitebit.errors import WhiteBitError
 from tenants.access import get_in_scope, scope_for_system
 
 logger = logging.getLogger(__name__)
+
+class LeaseLost(Exception):
+    """The lease is not ours any more: another worker claimed the account after ours expired."""
+
 
 DATASETS: list[tuple[str, Callable[[SyncRun, datetime], None]]] = [
     (SyncDataset.MINER_INFO, sync_miner_info),
@@ -63,22 +73,34 @@ def _request_counts(client: WhiteBitClient | None) -> Counter:
     return counts
 
 
-def _with_fresh_connection(write: Callable[[], Any], *, what: str) -> None:
-    """Run a bookkeeping write; when the connection died under us, reconnect once and try again.
+def _with_fresh_connection(write: Callable[[], Any], *, what: str, wait_s: float = 0.0) -> bool:
+    """Run a bookkeeping write; when the connection died under us, reconnect and try again, for up to `wait_s`
+    (backing off), so an outcome is recorded as soon as the database answers again. True when it was written.
 
     Outside a transaction only: inside one (a caller's atomic block) a reconnect would silently drop its work.
     """
+    deadline = time.monotonic() + wait_s
+    pause = 0.25
+    while True:
+        try:
+            write()
+            return True
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block:
+                raise
+            connection.close()
+        if time.monotonic() + pause > deadline:
+            break
+        time.sleep(pause)
+        pause = min(pause * 2, 5.0)
     try:
         write()
-        return
+        return True
     except (OperationalError, InterfaceError):
-        if connection.in_atomic_block:
-            raise
         connection.close()
-    try:
-        write()
-    except (OperationalError, InterfaceError):
-        logger.error("could not record %s: the database is unreachable (the lease expires by itself)", what)
+        logger.error("could not record %s: the database is unreachable (the lease expires by itself within "
+                     "%s s and the task's retry re-takes it with its token)", what, settings.MINING_SYNC_LEASE_S)
+        return False
 
 
 def _record_dataset_failure(run: SyncRun, dataset: str, failure: SyncFailure, now: datetime) -> None:
@@ -92,15 +114,18 @@ def _record_dataset_failure(run: SyncRun, dataset: str, failure: SyncFailure, no
 
 
 def mining_account_sync(*, provider_id: int, account_id: int, client: WhiteBitClient | None = None,
-                        raise_retryable: bool = True, now: datetime | None = None) -> SyncReport:
+                        raise_retryable: bool = True, now: datetime | None = None,
+                        lease_token: str | None = None) -> SyncReport:
     """Sync one account. Busy → skipped; a failure → recorded in words, lease released; retryable → also raised.
 
     `now` freezes the sync's clock (tests and replays); by default each dataset reads the wall clock.
+    `lease_token` is the caller's (the task passes the same one to its retries): a lease still held under it
+    is ours, so a retry is never skipped because its own first attempt could not release.
     """
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     scope = scope_for_system(provider_id=provider_id, actor="task:sync")
     report = SyncReport()
-    token = mining_account_lease_claim(scope=scope, account_id=account_id, now=clock())
+    token = mining_account_lease_claim(scope=scope, account_id=account_id, now=clock(), token=lease_token)
     if token is None:
         report.accounts_skipped += 1
         return report
@@ -117,12 +142,23 @@ def mining_account_sync(*, provider_id: int, account_id: int, client: WhiteBitCl
         for dataset, step in DATASETS:
             step_now = clock()
             try:
+                if not mining_account_lease_renew(scope=scope, account_id=account_id, token=token, step=dataset):
+                    raise LeaseLost
                 step(run, step_now)
+            except LeaseLost:
+                raise
             except Exception as exc:
                 _record_dataset_failure(run, dataset, sync_failure_classify(exc), step_now)
                 raise
         outcome = {"sync_status": MiningAccount.SyncStatus.OK, "sync_error": "", "last_synced_at": clock()}
         report.accounts_synced += 1
+    except LeaseLost:
+        # Our lease ran out (a dataset outlasted MINING_SYNC_LEASE_S) and another worker holds the account now:
+        # it carries on from the watermarks; writing an outcome here would overwrite its own.
+        logger.warning("sync of account %s stopped before %s: its lease was taken over", account_name, dataset)
+        report.accounts_skipped += 1
+        report.requests.update(_request_counts(client) - before)
+        return report
     except Exception as exc:
         failure = sync_failure_classify(exc)
         if failure.expected:
@@ -150,7 +186,7 @@ def _finish(scope, account_id: int, token: str, outcome: dict[str, Any], report:
     report.requests.update(_request_counts(client) - before)
     _with_fresh_connection(
         lambda: mining_account_lease_release(scope=scope, account_id=account_id, token=token, **outcome),
-        what="the sync outcome",
+        what="the sync outcome", wait_s=settings.MINING_SYNC_RELEASE_WAIT_S,
     )
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from mining.labels_models import Label
@@ -11,6 +12,7 @@ from mining.models import (
     Worker,
     WorkerHashrateSample,
 )
+from mining.selectors_sync import SyncHealth, sync_health
 from portal.api.fields import SatsField, exact_decimal
 
 
@@ -29,7 +31,13 @@ def _payout_choice(**kwargs) -> serializers.ChoiceField:
 
 
 class MiningAccountSerializer(serializers.ModelSerializer):
+    """`sync_status` is the last outcome a sync recorded; `sync_state` is what the sync is doing now, derived at
+    read time (a sync whose worker died, or a fleet with no live worker, never records anything)."""
+
     pool_fee_percent = exact_decimal(allow_null=True)
+    sync_state = serializers.SerializerMethodField(help_text="in_step | syncing | retrying | stalled | failed | "
+                                                   "never | paused, derived when read")
+    sync_state_reason = serializers.SerializerMethodField(help_text="Why, in words.")
     payout_destination = _payout_choice()
     upstream_payout_destination = _payout_choice()
     payout_drift = serializers.BooleanField(read_only=True)
@@ -41,9 +49,19 @@ class MiningAccountSerializer(serializers.ModelSerializer):
             "id", "name", "label", "labels", "customer_id", "is_active", "upstream_created_at", "workers_online",
             "workers_offline", "workers_low", "pool_fee_percent", "payout_destination", "payout_address",
             "upstream_payout_destination", "upstream_payout_address", "payout_drift", "sync_status", "sync_error",
-            "last_synced_at", "created_at",
+            "sync_state", "sync_state_reason", "last_synced_at", "created_at",
         ]
         read_only_fields = fields
+
+    def _health(self, obj: MiningAccount) -> SyncHealth:
+        now = self.context.setdefault("now", timezone.now())  # one instant for the whole page
+        return sync_health(obj, now=now)
+
+    def get_sync_state(self, obj: MiningAccount) -> str:
+        return self._health(obj).code
+
+    def get_sync_state_reason(self, obj: MiningAccount) -> str:
+        return self._health(obj).reason
 
 
 class MiningAccountCreateSerializer(serializers.Serializer):

@@ -15,6 +15,7 @@ from django.utils import timezone
 from mining import selectors as mining_selectors
 from mining import selectors_labels
 from mining.models import MiningAccount
+from mining.selectors_sync import with_sync_health
 from mining.services.accounts import mining_account_assign
 from mining.services.operations import mining_accounts_import_request
 from portal.views.access_common import scope_or_404
@@ -37,7 +38,7 @@ def accounts(request: HttpRequest, provider_slug: str) -> HttpResponse:
     ctx = {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
-        "accounts": selectors_labels.accounts_with_label(listed, label_id),
+        "accounts": with_sync_health(selectors_labels.accounts_with_label(listed, label_id), now=timezone.now()),
         "labels": selectors_labels.label_choices(scope=scope),
         "label_id": label_id,
         "customers": scoped(Customer, scope).order_by("name").only("pk", "name"),

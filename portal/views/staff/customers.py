@@ -16,6 +16,7 @@ from billing import selectors_setup as billing_setup_selectors
 from mining import selectors as mining_selectors
 from mining import selectors_labels
 from mining import selectors_portal as portal_selectors
+from mining.selectors_sync import with_sync_health
 from portal.access_forms import form_errors_from
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import int_or_none, page_of
@@ -87,7 +88,7 @@ def customer_detail(request: HttpRequest, provider_slug: str, customer_slug: str
         "scope": staff_scope,
         "provider": selectors.provider_get(scope=staff_scope),
         "customer": customer,
-        "accounts": mining_selectors.mining_account_list(scope=scope),
+        "accounts": with_sync_health(mining_selectors.mining_account_list(scope=scope), now=timezone.now()),
         "members": scoped(CustomerMembership, scope).select_related("user").order_by("user__email"),
         "alerts": portal_selectors.alert_list(scope=scope)[:20],
         "counts": portal_selectors.worker_counts(scope=scope),
