@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from mining import selectors_charts as charts
 from mining import selectors_portal as portal_selectors
+from mining import selectors_workers
 from portal.views.customer.common import customer_context
 
 RECENT_REWARDS = 7
@@ -32,7 +33,7 @@ def dashboard(request: HttpRequest, provider_slug: str, customer_slug: str) -> H
     scope = ctx["scope"]
     ctx.update(_chart_context(request, scope))
     ctx.update({
-        "counts": portal_selectors.worker_counts(scope=scope),
+        "counts": selectors_workers.worker_state_counts(scope=scope),
         "totals": portal_selectors.reward_totals(scope=scope, today=timezone.now().date()),
         "rewards": portal_selectors.reward_list_for_page(scope=scope)[:RECENT_REWARDS],
     })
