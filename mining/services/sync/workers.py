@@ -44,7 +44,8 @@ def sync_workers(run: SyncRun, now: datetime) -> None:
             )
         # Bookkeeping, not a data change: it does not count as an update.
         workers.filter(name__in=online - set(new_names)).update(last_seen_online_at=now)
-        restated = worker_states_refresh(account_id=account.pk, moved=set(back_online) | set(gone_offline))
+        restated = worker_states_refresh(account_id=account.pk,
+                                         moved=set(back_online) | set(gone_offline) | set(new_names))
         changed = len(back_online) + len(gone_offline) + restated
         counts = RowCounts(created=len(new_names), updated=changed, unchanged=len(existing) - changed)
         report.count("Worker", counts)
@@ -54,7 +55,7 @@ def sync_workers(run: SyncRun, now: datetime) -> None:
 def worker_states_refresh(*, account_id: int, moved: set[str] = frozenset()) -> int:
     """Write each listed worker's state (online, low, zero) by the one definition (`worker_states_classify`), from
     the pool's low count on the account row and the workers' hourly points; returns how many rows changed, not
-    counting the names in `moved` (already counted as a move by the caller).
+    counting the names in `moved` (already counted by the caller as created or moved).
 
     Runs in the workers dataset (every cycle: the listing and the pool's counts are fresh) and after the
     worker-hashrate read (the points it ranks by are fresh). Rows whose state did not change are not written.
