@@ -79,7 +79,7 @@ def test_customer_opens_statements_and_downloads_a_closed_months_pdf(billed, liv
     watch = Watch(page, urlsplit(live_server.url).netloc)
     base = f"{live_server.url}/c/alpha/carol-mining/"
     sign_in(page, live_server.url, "viewer@carol.example", PASSWORD)
-    page.wait_for_url(base)
+    page.wait_for_url(base + "dashboard/")
     page.click("nav.sub >> text=Statements")
     page.wait_for_url(base + "statements/")
     assert "Not final" in page.inner_text("#month-to-date")
