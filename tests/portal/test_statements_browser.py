@@ -39,7 +39,7 @@ def test_staff_close_view_and_build_an_export_with_progress(billed, live_server,
     device = totp_device_for(owner)
     watch = Watch(page, urlsplit(live_server.url).netloc)
     staff_sign_in(page, live_server.url, "books@alpha.example", PASSWORD, device)
-    page.wait_for_url(f"{live_server.url}/p/alpha/")
+    page.wait_for_url(f"{live_server.url}/p/alpha/fleet/")
 
     page.goto(f"{live_server.url}/p/alpha/billing/statements/")
     assert "Closed" in page.inner_text("#months")

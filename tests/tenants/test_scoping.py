@@ -121,7 +121,8 @@ def test_pages_answer_404_across_tenants(world, client):
     login_verified(client, world.bob)  # staff pass the second factor first
     assert client.get("/p/alpha/fleet/").status_code == 404
     assert client.get("/c/alpha/carol-mining/dashboard/").status_code == 404
-    page = client.get("/p/beta/fleet/")
+    assert client.get("/p/beta/fleet/").status_code == 200
+    page = client.get("/p/beta/customers/")
     assert page.status_code == 200
     assert b"Carol Mining (Beta)" in page.content and b"Eve Hashing" not in page.content
 
