@@ -150,6 +150,7 @@ class Worker(CustomerOwned):
     class Status(models.TextChoices):
         ONLINE = "online", "Online"
         LOW = "low", "Low hashrate"
+        ZERO = "zero", "Listed, 0 H/s"
         OFFLINE = "offline", "Offline"
 
     account = models.ForeignKey(MiningAccount, on_delete=models.CASCADE, related_name="workers")

@@ -15,11 +15,13 @@ from mining.models import (
     WorkerHashrateSample,
 )
 from mining.selectors_labels import with_labels
+from mining.selectors_workers import with_worker_states
 from tenants.access import Scope, get_in_scope, scoped
 
 
 def mining_account_list_api(*, scope: Scope) -> QuerySet[MiningAccount]:
-    return with_labels(scoped(MiningAccount, scope))
+    """With each account's workers by state (`worker_states`), annotated in the same query."""
+    return with_worker_states(with_labels(scoped(MiningAccount, scope)))
 
 
 def worker_list_api(*, scope: Scope) -> QuerySet[Worker]:

@@ -32,30 +32,6 @@ WORKER_SORTS = {
 }
 
 
-@dataclass(frozen=True)
-class WorkerCounts:
-    online: int
-    low: int
-    offline: int
-
-    @property
-    def total(self) -> int:
-        return self.online + self.low + self.offline
-
-
-def worker_counts(*, scope: Scope, account_ids: list[int] | None = None) -> WorkerCounts:
-    """Workers by status, from the workers table (the pool's own status at the last sync). One query."""
-    qs = scoped(Worker, scope)
-    if account_ids is not None:
-        qs = qs.filter(account_id__in=account_ids)
-    c = qs.aggregate(
-        online=Count("pk", filter=Q(status=Worker.Status.ONLINE)),
-        low=Count("pk", filter=Q(status=Worker.Status.LOW)),
-        offline=Count("pk", filter=Q(status=Worker.Status.OFFLINE)),
-    )
-    return WorkerCounts(c["online"], c["low"], c["offline"])
-
-
 def worker_hashrate_anchor(*, scope: Scope) -> datetime | None:
     """The newest hourly worker point the portal holds for the scope: the end of the "last 24 h" window."""
     # Per account, the newest point is one backward step on the (provider, account, interval, at) index; a plain

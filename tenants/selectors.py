@@ -48,12 +48,12 @@ def scope_entries_for_user(*, scopes: list[Scope]) -> list[dict]:
             entries.append({
                 "label": f"{customer.name} at {provider.name}",
                 "role": scope.role,
-                "url": reverse("customer_home", args=[provider.slug, customer.slug]),
+                "url": reverse("customer:dashboard", args=[provider.slug, customer.slug]),
             })
         else:
             entries.append({
                 "label": f"{provider.name} (staff)",
                 "role": scope.role,
-                "url": reverse("provider_home", args=[provider.slug]),
+                "url": reverse("staff:fleet", args=[provider.slug]),
             })
     return entries

@@ -26,6 +26,7 @@ from django.db.models import Avg, Q
 from django.utils import timezone
 
 from mining.models import AccountHashrateSample, Alert, AlertKind, AlertRule, Interval, MiningAccount, Worker
+from mining.selectors_workers import workers_offline_since
 from tenants.access import Scope, get_in_scope, scope_for_system, scoped
 from tenants.email import email_enqueue
 from tenants.models import Customer, CustomerMembership, ProviderMembership, StaffRole
@@ -105,7 +106,7 @@ def _hashrate_conditions(account: MiningAccount, rule: AlertRule, recent: Recent
 
 def _worker_conditions(account: MiningAccount, rule: AlertRule, now: datetime) -> list[Condition]:
     cutoff = now - timedelta(minutes=rule.duration_minutes)
-    workers = Worker.objects.filter(account=account, status=Worker.Status.OFFLINE, offline_since_at__lte=cutoff)
+    workers = workers_offline_since(account=account, cutoff=cutoff)
     return [
         Condition(
             f"offline:{rule.pk}:{w.pk}", rule.kind,

@@ -1,6 +1,8 @@
-"""Signed-in landing pages: the scopes a user holds, a provider's customers, one customer's summary.
+"""Signed-in landing pages: the scopes a user holds, and the older overviews that now lead to the one page each.
 
-Thin views: resolve the scope with tenants.access, read through selectors, render.
+The older `/p/<provider>/` and `/c/<provider>/<customer>/` overviews counted workers their own way and disagreed
+with the fleet console and the dashboard (issue 16); they are now redirects, after the same access check (an
+outsider still gets the 404 it got before).
 """
 
 from __future__ import annotations
@@ -8,12 +10,9 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 
-from mining import selectors as mining_selectors
-from mining.selectors_sync import with_sync_health
 from tenants import selectors
-from tenants.access import Scope, scope_for_user, scopes_for_user
+from tenants.access import scope_for_user, scopes_for_user
 
 
 @login_required
@@ -25,30 +24,13 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/home.html", {"entries": entries})
 
 
-def _fleet_context(scope: Scope) -> dict:
-    """What both the staff and the customer page show: the scope's accounts and their totals."""
-    accounts = with_sync_health(mining_selectors.mining_account_list(scope=scope), now=timezone.now())
-    return {
-        "scope": scope,
-        "provider": selectors.provider_get(scope=scope),
-        "accounts": accounts,
-        "summary": mining_selectors.fleet_summary(scope=scope, accounts=accounts),
-    }
-
-
 @login_required
 def provider_home(request: HttpRequest, provider_slug: str) -> HttpResponse:
-    scope = scope_for_user(request.user, provider_slug=provider_slug)
-    context = {**_fleet_context(scope), "customers": selectors.customer_list(scope=scope)}
-    return render(request, "portal/provider_home.html", context)
+    scope_for_user(request.user, provider_slug=provider_slug)
+    return redirect("staff:fleet", provider_slug=provider_slug)
 
 
 @login_required
 def customer_home(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
-    scope = scope_for_user(request.user, provider_slug=provider_slug, customer_slug=customer_slug)
-    context = {
-        **_fleet_context(scope),
-        "customer": selectors.customer_get(scope=scope),
-        "rewards": mining_selectors.reward_list(scope=scope),
-    }
-    return render(request, "portal/customer_home.html", context)
+    scope_for_user(request.user, provider_slug=provider_slug, customer_slug=customer_slug)
+    return redirect("customer:dashboard", provider_slug=provider_slug, customer_slug=customer_slug)

@@ -83,7 +83,7 @@ def test_invitation_password_enrolment_sign_out_and_sign_in_with_a_code(world, l
     assert page.locator("#recovery-codes li").count() == 10
     page.screenshot(path=str(SHOTS / "03-recovery-codes.png"), full_page=True)
     page.click("text=I have saved them, continue")
-    page.wait_for_url(f"{live_server.url}/p/alpha/")
+    page.wait_for_url(f"{live_server.url}/p/alpha/fleet/")
     assert "Alpha Hosting" in page.content()
     page.screenshot(path=str(SHOTS / "04-staff-console.png"), full_page=True)
 
@@ -98,6 +98,6 @@ def test_invitation_password_enrolment_sign_out_and_sign_in_with_a_code(world, l
     assert device.confirmed
     page.fill("#id_code", _code_for_step(device, device.last_t + 1))  # the enrolment code cannot be used again
     page.click("main button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/p/alpha/")
+    page.wait_for_url(f"{live_server.url}/p/alpha/fleet/")
     assert "newstaff@alpha.example" in page.content()
     page.screenshot(path=str(SHOTS / "06-signed-in-with-code.png"), full_page=True)

@@ -219,7 +219,7 @@ def test_the_pages_walk_an_invitee_from_link_to_staff_enrolment(world, client, d
     assert page.status_code == 200 and b"Choose a password" in page.content
     page = client.post(f"/account/invitation/{token}/", {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD})
     assert page.status_code == 302 and page["Location"] == "/account/two-factor/setup/"
-    assert client.get("/p/alpha/").status_code == 302  # no staff page before the second factor
+    assert client.get("/p/alpha/fleet/").status_code == 302  # no staff page before the second factor
     assert client.get(f"/account/invitation/{token}/").status_code == 410
 
 

@@ -25,8 +25,8 @@ def _sign_in(client, email):
 
 def test_staff_without_an_authenticator_reach_only_enrolment(world, client, django_user_model):
     _sign_in(client, "alice@alpha.example")
-    for path in ("/", "/p/alpha/", "/p/alpha/team/", "/p/alpha/audit/", "/admin/", "/account/security/",
-                 "/c/alpha/carol-mining/"):
+    for path in ("/", "/p/alpha/fleet/", "/p/alpha/team/", "/p/alpha/audit/", "/admin/", "/account/security/",
+                 "/c/alpha/carol-mining/dashboard/"):
         page = client.get(path)
         assert page.status_code == 302 and page["Location"].startswith("/account/two-factor/setup/"), path
     assert client.post("/p/alpha/team/", {"email": "x@alpha.example", "role": "owner"}).status_code == 302
@@ -59,18 +59,18 @@ def test_enrolment_with_a_code_from_the_app_then_recovery_codes_shown_once(world
     assert len(codes) == 10
     stored = list(RecoveryCode.objects.filter(device__user=world.alice).values_list("code_hash", flat=True))
     assert len(stored) == 10 and not any(code.replace("-", "") in h for code in codes for h in stored)
-    assert client.get("/p/alpha/").status_code == 200  # verified by the enrolment itself
+    assert client.get("/p/alpha/fleet/").status_code == 200  # verified by the enrolment itself
 
 
 def test_sign_in_needs_the_code_and_a_replayed_code_is_refused(world, client):
     device = totp_device_for(world.alice)
     _sign_in(client, "alice@alpha.example")
-    page = client.get("/p/alpha/")
+    page = client.get("/p/alpha/fleet/")
     assert page.status_code == 302 and page["Location"].startswith("/account/two-factor/verify/")
     code = totp_code(device)
-    page = client.post("/account/two-factor/verify/?next=/p/alpha/", {"code": code, "next": "/p/alpha/"})
-    assert page.status_code == 302 and page["Location"] == "/p/alpha/"
-    assert client.get("/p/alpha/").status_code == 200
+    page = client.post("/account/two-factor/verify/?next=/p/alpha/", {"code": code, "next": "/p/alpha/fleet/"})
+    assert page.status_code == 302 and page["Location"] == "/p/alpha/fleet/"
+    assert client.get("/p/alpha/fleet/").status_code == 200
     # Someone who saw the code and the password tries it in another browser: refused.
     from django.test import Client
 
@@ -78,7 +78,7 @@ def test_sign_in_needs_the_code_and_a_replayed_code_is_refused(world, client):
     _sign_in(other, "alice@alpha.example")
     page = other.post("/account/two-factor/verify/", {"code": code})
     assert page.status_code == 200 and b"already used" in page.content
-    assert other.get("/p/alpha/").status_code == 302
+    assert other.get("/p/alpha/fleet/").status_code == 302
 
 
 def test_a_recovery_code_works_once(world, client):
@@ -88,26 +88,26 @@ def test_a_recovery_code_works_once(world, client):
     codes = recovery_codes_issue(user=world.alice)
     _sign_in(client, "alice@alpha.example")
     assert client.post("/account/two-factor/verify/", {"code": codes[3].lower()}).status_code == 302
-    assert client.get("/p/alpha/").status_code == 200
+    assert client.get("/p/alpha/fleet/").status_code == 200
     assert RecoveryCode.objects.filter(device__user=world.alice).count() == 9
     from django.test import Client
 
     other = Client()
     _sign_in(other, "alice@alpha.example")
     assert other.post("/account/two-factor/verify/", {"code": codes[3]}).status_code == 200
-    assert other.get("/p/alpha/").status_code == 302
+    assert other.get("/p/alpha/fleet/").status_code == 302
     assert RecoveryCode.objects.filter(device__user=world.alice).count() == 9  # a refused code consumes nothing
 
 
 def test_customers_may_go_without_and_may_opt_in(world, client):
     _sign_in(client, "carol@carol.example")
-    assert client.get("/c/alpha/carol-mining/").status_code == 200
+    assert client.get("/c/alpha/carol-mining/dashboard/").status_code == 200
     device = TOTPDevice.objects.create(user=world.carol, name="phone", confirmed=True)
     client.logout()
     _sign_in(client, "carol@carol.example")
-    assert client.get("/c/alpha/carol-mining/")["Location"].startswith("/account/two-factor/verify/")
+    assert client.get("/c/alpha/carol-mining/dashboard/")["Location"].startswith("/account/two-factor/verify/")
     client.post("/account/two-factor/verify/", {"code": totp_code(device)})
-    assert client.get("/c/alpha/carol-mining/").status_code == 200
+    assert client.get("/c/alpha/carol-mining/dashboard/").status_code == 200
     client.post("/account/two-factor/disable/", {"current_password": "wrong", "current_code": "123456"})
     assert TOTPDevice.objects.filter(user=world.carol).exists()  # a borrowed session alone cannot turn it off
     with time_machine.travel(time.time() + 60, tick=False):  # the next time step, past the wrong try's throttle

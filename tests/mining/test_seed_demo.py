@@ -48,9 +48,9 @@ def test_seed_demo_creates_the_demo_and_running_it_twice_changes_nothing(db, san
     _seed(sandbox_pool)
     assert _state() == before
     assert client.login(username="owner@demo.example", password="demo")
-    assert client.get("/p/demo/").status_code == 302  # the demo owner has an authenticator: the code comes first
+    assert client.get("/p/demo/fleet/").status_code == 302  # the demo owner has an authenticator: the code comes first
     login_verified(client, get_user_model().objects.get(username="owner@demo.example"))
-    assert client.get("/p/demo/").status_code == 200
+    assert client.get("/p/demo/fleet/").status_code == 200
 
 
 def test_a_second_slug_makes_a_second_provider_beside_the_first(db, sandbox_pool):

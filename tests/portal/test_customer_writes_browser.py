@@ -35,7 +35,7 @@ def test_customer_creates_a_watcher_link_and_a_bad_address_is_refused(
     base = f"{live_server.url}/c/{pp.provider.slug}/miner-co/"
 
     sign_in(page, live_server.url, "admin@miner.example", PASSWORD)
-    page.wait_for_url(base)
+    page.wait_for_url(base + "dashboard/")
     page.click("nav.sub >> text=Watcher links")
     page.wait_for_url(base + "watcher-links/")
     assert "offers no way to revoke one" in page.inner_text("main")
@@ -86,7 +86,7 @@ def test_staff_owner_switches_the_payout_setting_on(pool_provider, live_server, 
     device = totp_device_for(owner)
     watch = Watch(page, urlsplit(live_server.url).netloc)
     staff_sign_in(page, live_server.url, "owner@pool.example", PASSWORD, device)
-    page.wait_for_url(f"{live_server.url}/p/{pp.provider.slug}/")
+    page.wait_for_url(f"{live_server.url}/p/{pp.provider.slug}/fleet/")
     page.goto(f"{live_server.url}/p/{pp.provider.slug}/fleet/")
     page.click("nav.sub >> text=Settings")
     page.wait_for_url(f"**/p/{pp.provider.slug}/settings/")

@@ -31,13 +31,18 @@ def test_staff_and_customers_see_their_own_fleet(pool_provider, client, time_mac
     services.customer_membership_grant(customer=pp.customer, user=viewer, role=CustomerRole.VIEWER)
 
     login_verified(client, staff)  # staff pass the second factor first
-    page = client.get(f"/p/{pp.provider.slug}/").content.decode()
+    # The older overview leads to the fleet console (issue 16: it counted workers its own way).
+    old = client.get(f"/p/{pp.provider.slug}/")
+    assert old.status_code == 302 and old["Location"] == f"/p/{pp.provider.slug}/fleet/"
+    page = client.get(f"/p/{pp.provider.slug}/accounts/").content.decode()
     for account in pp.accounts:
         assert account.name in page
     assert "Other Co" in page and "In step" in page
 
     client.login(username="viewer@miner.example", password=PASSWORD)
-    page = client.get(f"/c/{pp.provider.slug}/miner-co/").content.decode()
+    old = client.get(f"/c/{pp.provider.slug}/miner-co/")
+    assert old.status_code == 302 and old["Location"] == f"/c/{pp.provider.slug}/miner-co/dashboard/"
+    page = client.get(old["Location"]).content.decode()
     assert moved.name not in page
     for account in pp.accounts[:-1]:
         assert account.name in page

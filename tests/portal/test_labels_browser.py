@@ -50,7 +50,7 @@ def test_staff_on_a_phone_tag_workers_and_read_times_in_their_zone(fleet, live_s
     slug = pp.provider.slug
 
     staff_sign_in(page, live_server.url, "owner@pool.example", PASSWORD, device)
-    page.wait_for_url(f"{live_server.url}/p/{slug}/")
+    page.wait_for_url(f"{live_server.url}/p/{slug}/fleet/")
 
     page.goto(f"{live_server.url}/p/{slug}/fleet/")
     assert chart_points(page) == 288
@@ -108,7 +108,7 @@ def test_customer_on_a_phone_sees_labels_and_times_in_their_zone(fleet, live_ser
     base = f"{live_server.url}/c/{pp.provider.slug}/miner-co/"
 
     sign_in(page, live_server.url, "admin@miner.example", PASSWORD)
-    page.wait_for_url(base)
+    page.wait_for_url(base + "dashboard/")
     page.goto(f"{live_server.url}/account/preferences/")
     page.fill("#id_timezone", "Asia/Tokyo")
     page.click("main button[type=submit]")

@@ -31,7 +31,7 @@ def test_staff_onboard_a_customer_end_to_end(pool_provider, sandbox_clean, live_
     base = f"{live_server.url}/p/{pp.provider.slug}"
 
     staff_sign_in(page, live_server.url, "owner@pool.example", PASSWORD, device)
-    page.wait_for_url(f"{base}/")
+    page.wait_for_url(f"{base}/fleet/")
     page.goto(f"{base}/fleet/")
     page.click("text=Onboard a customer")
     page.wait_for_url(f"{base}/onboard/")

@@ -10,7 +10,7 @@ from tests.fixtures.access import login_verified
 from tests.portal.portal_rows import fleet_rows_add
 
 CUSTOMER_PAGES = ["dashboard/", "dashboard/hashrate/?range=6h", "workers/", "workers/rows/?sort=hashrate_24h",
-                  "rewards/", "rewards.csv", "watcher-links/", "alert-settings/", "payout/", ""]
+                  "rewards/", "rewards.csv", "watcher-links/", "alert-settings/", "payout/"]
 STAFF_PAGES = ["fleet/", "fleet/hashrate/?range=7d", "alerts/", "alerts/rows/?state=all", "customers/",
                "customers/rows/?q=a", "customers/carol-mining/", "accounts/",
                "alerts/rules/", "settings/"]

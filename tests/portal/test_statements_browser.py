@@ -39,7 +39,7 @@ def test_staff_close_view_and_build_an_export_with_progress(billed, live_server,
     device = totp_device_for(owner)
     watch = Watch(page, urlsplit(live_server.url).netloc)
     staff_sign_in(page, live_server.url, "books@alpha.example", PASSWORD, device)
-    page.wait_for_url(f"{live_server.url}/p/alpha/")
+    page.wait_for_url(f"{live_server.url}/p/alpha/fleet/")
 
     page.goto(f"{live_server.url}/p/alpha/billing/statements/")
     assert "Closed" in page.inner_text("#months")
@@ -79,7 +79,7 @@ def test_customer_opens_statements_and_downloads_a_closed_months_pdf(billed, liv
     watch = Watch(page, urlsplit(live_server.url).netloc)
     base = f"{live_server.url}/c/alpha/carol-mining/"
     sign_in(page, live_server.url, "viewer@carol.example", PASSWORD)
-    page.wait_for_url(base)
+    page.wait_for_url(base + "dashboard/")
     page.click("nav.sub >> text=Statements")
     page.wait_for_url(base + "statements/")
     assert "Not final" in page.inner_text("#month-to-date")

@@ -129,18 +129,19 @@ def test_pages_answer_404_across_tenants(world, client):
     from tests.fixtures.access import login_verified
 
     client.login(username="carol@carol.example", password=PASSWORD)
-    assert client.get("/c/alpha/carol-mining/").status_code == 200
-    assert client.get("/c/alpha/eve-hashing/").status_code == 404
-    assert client.get("/p/alpha/").status_code == 404
-    assert client.get("/c/beta/carol-mining/").status_code == 404
+    assert client.get("/c/alpha/carol-mining/dashboard/").status_code == 200
+    assert client.get("/c/alpha/eve-hashing/dashboard/").status_code == 404
+    assert client.get("/p/alpha/fleet/").status_code == 404
+    assert client.get("/c/beta/carol-mining/dashboard/").status_code == 404
     login_verified(client, world.bob)  # staff pass the second factor first
-    assert client.get("/p/alpha/").status_code == 404
-    assert client.get("/c/alpha/carol-mining/").status_code == 404
-    page = client.get("/p/beta/")
+    assert client.get("/p/alpha/fleet/").status_code == 404
+    assert client.get("/c/alpha/carol-mining/dashboard/").status_code == 404
+    assert client.get("/p/beta/fleet/").status_code == 200
+    page = client.get("/p/beta/customers/")
     assert page.status_code == 200
     assert b"Carol Mining (Beta)" in page.content and b"Eve Hashing" not in page.content
 
 
 def test_anonymous_users_are_sent_to_sign_in(world, client):
-    response = client.get("/p/alpha/")
+    response = client.get("/p/alpha/fleet/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")

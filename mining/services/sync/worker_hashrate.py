@@ -12,6 +12,7 @@ from django.db.models import Avg, Max
 from mining.models import Interval, MiningAccount, SyncDataset, Worker, WorkerHashrateSample
 from mining.services.sync.hashrate import complete_at
 from mining.services.sync.run import SyncRun, quantize, state_success
+from mining.services.sync.workers import worker_states_refresh
 from mining.services.upsert import RowCounts, rows_upsert
 
 HS_PLACES = Decimal("0.000001")
@@ -78,6 +79,9 @@ def sync_worker_hashrate(run: SyncRun, now: datetime) -> None:
         for pk, value in latest.items():
             Worker.objects.filter(pk=pk).update(current_hashrate_hs=value)
         worker_means_refresh(account_id=account.pk)
+        restated = worker_states_refresh(account_id=account.pk)
+        if restated:
+            report.count("Worker", RowCounts(updated=restated))
         MiningAccount.objects.filter(pk=account.pk).update(worker_hashrate_synced_at=now)
         report.count("WorkerHashrateSample", counts)
         state_success(state, now=now, counts=counts, watermark_at=watermark)

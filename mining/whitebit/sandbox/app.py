@@ -23,6 +23,9 @@ Control endpoints (answer only to loopback clients; anyone else gets 404):
 * `POST /_sandbox/clock` `{"now": "2026-11-15T00:00:00Z" | null}` freezes the data clock there (null: follow the
   real clock). `GET /_sandbox/clock` reports it.
 * `GET /_sandbox/accounts`: the seeded fleet (names, workers), for tooling and humans.
+* `POST /_sandbox/workers` `{"account", "worker", "state": "online" | "low" | "zero" | "offline", "since"?}` sets a
+  worker's state; `GET` lists the workers and their states, `DELETE` returns to the pure simulation
+  (`worker_control.py`).
 """
 
 from __future__ import annotations
@@ -45,9 +48,19 @@ from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
+from mining.whitebit.sandbox import worker_control
 from mining.whitebit.sandbox.btc_address import MAX_ADDRESS_LENGTH, is_valid_btc_address
 from mining.whitebit.sandbox.config import SandboxConfig
-from mining.whitebit.sandbox.simulation import DAY, HOUR, INTERVAL_SECONDS, DailyReward, Fleet, btc_str, hs_str
+from mining.whitebit.sandbox.simulation import (
+    DAY,
+    HOUR,
+    INTERVAL_SECONDS,
+    POOL_COUNT_OF_STATE,
+    DailyReward,
+    Fleet,
+    btc_str,
+    hs_str,
+)
 from mining.whitebit.signing import signature_compute
 
 logger = logging.getLogger(__name__)
@@ -748,7 +761,8 @@ class SandboxApp:
         if seeded is not None:
             now = self.data_now()
             for worker in seeded.workers:
-                counts[self.fleet.worker_status(account, worker, now)] += 1
+                # A worker at 0 H/s that is still connected counts as online, as the pool counts it.
+                counts[POOL_COUNT_OF_STATE[self.fleet.worker_status(account, worker, now)]] += 1
                 ports[self.fleet.stratum_port(account, worker)] += 1
         stratum = [{"url": STRATUM_URLS[port], "workersCount": n} for port, n in ports.items()]
         return json_reply(200, {"data": {"fee": fee, "workers": counts, "stratum": stratum}})
@@ -763,7 +777,7 @@ class SandboxApp:
         account = self._require_account(body, extra=pagination)
         limit, offset = page["limit"], page["offset"]
         seeded = self.fleet.accounts.get(account)
-        listed = {"online", "low"} if self.config.worker_names_include_low else {"online"}
+        listed = {"online", "low", "zero"} if self.config.worker_names_include_low else {"online", "zero"}
         names: list[str] = []
         if seeded is not None:
             now = self.data_now()
@@ -868,6 +882,9 @@ class SandboxApp:
             ("/_sandbox/clock", "POST"): self._control_clock_set,
             ("/_sandbox/clock", "GET"): lambda _b: self._control_clock(),
             ("/_sandbox/accounts", "GET"): lambda _b: self._control_accounts(),
+            ("/_sandbox/workers", "POST"): lambda b: json_reply(*worker_control.worker_state_post(self, b)),
+            ("/_sandbox/workers", "GET"): lambda _b: json_reply(*worker_control.worker_state_list(self)),
+            ("/_sandbox/workers", "DELETE"): lambda _b: json_reply(*worker_control.worker_state_clear(self)),
         }
         if not any(route_path == path for route_path, _ in routes):
             return Reply(404, content_type=None)

@@ -109,10 +109,19 @@ class HourSample:
     rejected_total: int
 
 
+WORKER_STATES = ("online", "low", "zero", "offline")
+# miners/info's groups: a `zero` worker (connected, listed, at 0 H/s) is one the pool counts online.
+POOL_COUNT_OF_STATE = {"online": "online", "zero": "online", "low": "low", "offline": "offline"}
+
+
 @lru_cache(maxsize=262144)
-def worker_hour(seed: int, account: str, worker: str, hour: int) -> HourSample:
-    """The twelve 5-minute points of hour index `hour` (= unix time // 3600), from a single hash."""
-    state = worker_state(seed, account, worker, hour // STATE_SLOT_HOURS)
+def worker_hour(seed: int, account: str, worker: str, hour: int, state: str | None = None) -> HourSample:
+    """The twelve 5-minute points of hour index `hour` (= unix time // 3600), from a single hash.
+
+    `state` replaces the simulated state of the hour (the control plane's `POST /_sandbox/workers`); the noise is
+    the same, so an overridden worker keeps its own character.
+    """
+    state = state or worker_state(seed, account, worker, hour // STATE_SLOT_HOURS)
     nominal = worker_nominal_hs(seed, account, worker)
     base_ppm = worker_reject_ppm(seed, account, worker) * (3 if state == "low" else 1)
     raw = _digest(seed, account, worker, "5m", hour)
@@ -121,7 +130,7 @@ def worker_hour(seed: int, account: str, worker: str, hour: int) -> HourSample:
     for i in range(12):
         chunk = raw[i * 5 : i * 5 + 5]
         noise = int.from_bytes(chunk[:3], "big")
-        if state == "offline":
+        if state in ("offline", "zero"):
             value = 0
         elif state == "low":
             value = nominal * (300_000 + noise % 300_001) // 1_000_000
@@ -241,6 +250,9 @@ class Fleet:
         self.epoch = floor_to(int(anchor.timestamp()), DAY) - history_days * DAY
         # daily_reward is pure for a constructed fleet; re-reads (every sync re-reads its overlap) hit this.
         self._reward_cache: dict[tuple[str, int], DailyReward | None] = {}
+        # (account, worker) -> (state, since): states set through the control plane (`POST /_sandbox/workers`).
+        # Replaced whole on every change (copy on write), so request threads read it without a lock.
+        self._overrides: dict[tuple[str, str], tuple[str, int]] = {}
         base = fpps_btc_per_ph_day * SATS_PER_BTC
         if base != base.to_integral_value():
             raise ValueError("fpps_btc_per_ph_day must be a whole number of satoshis")
@@ -293,7 +305,7 @@ class Fleet:
         total = 0
         rejected = 0
         for worker in workers:
-            accepted_sum, rejected_sum = worker_bucket_sums(self.seed, account, worker, interval, start)
+            accepted_sum, rejected_sum = self._worker_sums(account, worker, interval, start)
             total += accepted_sum
             rejected += rejected_sum
         rate = (
@@ -304,7 +316,48 @@ class Fleet:
     def worker_status(self, account: str, worker: str, now: int) -> str:
         """Status from the latest complete 5-minute bucket: what a pool dashboard shows right now."""
         last = floor_to(now, FIVE_MINUTES) - FIVE_MINUTES
-        return worker_state(self.seed, account, worker, (last // HOUR) // STATE_SLOT_HOURS)
+        return self._override_at(account, worker, last) or worker_state(
+            self.seed, account, worker, (last // HOUR) // STATE_SLOT_HOURS)
+
+    # -- states set through the control plane --
+
+    def worker_state_set(self, account: str, worker: str, state: str, since: int) -> None:
+        """From `since` (floored to the hour) on, the worker is in `state`: its points, its status, its account's
+        points and the rewards of the days it touches follow. Everything before `since` stays as simulated."""
+        if state not in WORKER_STATES:
+            raise ValueError(f"unknown state {state!r}")
+        overrides = dict(self._overrides)
+        overrides[(account, worker)] = (state, floor_to(since, HOUR))
+        self._overrides = overrides
+        self._reward_cache = {k: v for k, v in self._reward_cache.items() if k[0] != account}
+
+    def worker_states_clear(self) -> None:
+        """Back to the pure simulation."""
+        self._overrides = {}
+        self._reward_cache = {}
+
+    def worker_states_set(self) -> dict[tuple[str, str], tuple[str, int]]:
+        return dict(self._overrides)
+
+    def _override_at(self, account: str, worker: str, ts: int) -> str | None:
+        override = self._overrides.get((account, worker))
+        return override[0] if override is not None and ts >= override[1] else None
+
+    def _worker_hour(self, account: str, worker: str, hour: int) -> HourSample:
+        return worker_hour(self.seed, account, worker, hour, self._override_at(account, worker, hour * HOUR))
+
+    def _worker_sums(self, account: str, worker: str, interval: str, start: int) -> tuple[int, int]:
+        override = self._overrides.get((account, worker))
+        if override is None or start + INTERVAL_SECONDS[interval] <= override[1]:
+            return worker_bucket_sums(self.seed, account, worker, interval, start)
+        if interval == "24h":
+            samples = [self._worker_hour(account, worker, h) for h in range(start // HOUR, start // HOUR + 24)]
+            return sum(s.total for s in samples), sum(s.rejected_total for s in samples)
+        sample = self._worker_hour(account, worker, start // HOUR)
+        if interval == "1h":
+            return sample.total, sample.rejected_total
+        idx = (start % HOUR) // FIVE_MINUTES
+        return sample.points[idx], sample.rejected[idx]
 
     def stratum_port(self, account: str, worker: str) -> int:
         return 3334 if _uint(self.seed, account, worker, "stratum") % 3 == 0 else 3333
@@ -322,7 +375,7 @@ class Fleet:
         seeded = self.accounts.get(account)
         if seeded is None or day < self.epoch or day % DAY:
             return None
-        total_hs = sum(worker_day(self.seed, account, w, day)[0] for w in seeded.workers)
+        total_hs = sum(self._worker_sums(account, w, "24h", day)[0] for w in seeded.workers)
         if total_hs == 0:
             return None
         rate = fpps_rate_sats_per_ph(self.seed, day, self.fpps_base_sats)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mining.labels_models import Label
@@ -13,6 +14,7 @@ from mining.models import (
     WorkerHashrateSample,
 )
 from mining.selectors_sync import SyncHealth, sync_health
+from mining.selectors_workers import worker_state_counts_of
 from portal.api.fields import SatsField, exact_decimal
 
 
@@ -30,6 +32,17 @@ def _payout_choice(**kwargs) -> serializers.ChoiceField:
     return serializers.ChoiceField(choices=PayoutDestination.choices, allow_blank=True, read_only=True, **kwargs)
 
 
+class WorkerStatesSerializer(serializers.Serializer):
+    """The account's workers by state, by the portal's one definition (docs/SYNC.md "Worker state"); the same
+    figures every page shows. `offline` includes `offline_unnamed`, the ones the pool counts but never named."""
+
+    online = serializers.IntegerField()
+    low = serializers.IntegerField()
+    zero = serializers.IntegerField(help_text="Listed by the pool, 0 H/s in its newest hourly point.")
+    offline = serializers.IntegerField()
+    offline_unnamed = serializers.IntegerField()
+
+
 class MiningAccountSerializer(serializers.ModelSerializer):
     """`sync_status` is the last outcome a sync recorded; `sync_state` is what the sync is doing now, derived at
     read time (a sync whose worker died, or a fleet with no live worker, never records anything)."""
@@ -38,6 +51,9 @@ class MiningAccountSerializer(serializers.ModelSerializer):
     sync_state = serializers.SerializerMethodField(help_text="in_step | syncing | retrying | stalled | failed | "
                                                    "never | paused, derived when read")
     sync_state_reason = serializers.SerializerMethodField(help_text="Why, in words.")
+    workers_online = serializers.IntegerField(read_only=True, help_text="The pool's own count (a `zero` worker is "
+                                              "one of them); `worker_states` tells them apart.")
+    worker_states = serializers.SerializerMethodField()
     payout_destination = _payout_choice()
     upstream_payout_destination = _payout_choice()
     payout_drift = serializers.BooleanField(read_only=True)
@@ -47,7 +63,8 @@ class MiningAccountSerializer(serializers.ModelSerializer):
         model = MiningAccount
         fields = [
             "id", "name", "label", "labels", "customer_id", "is_active", "upstream_created_at", "workers_online",
-            "workers_offline", "workers_low", "pool_fee_percent", "payout_destination", "payout_address",
+            "workers_offline", "workers_low", "worker_states", "pool_fee_percent", "payout_destination",
+            "payout_address",
             "upstream_payout_destination", "upstream_payout_address", "payout_drift", "sync_status", "sync_error",
             "sync_state", "sync_state_reason", "last_synced_at", "created_at",
         ]
@@ -62,6 +79,10 @@ class MiningAccountSerializer(serializers.ModelSerializer):
 
     def get_sync_state_reason(self, obj: MiningAccount) -> str:
         return self._health(obj).reason
+
+    @extend_schema_field(WorkerStatesSerializer)
+    def get_worker_states(self, account: MiningAccount) -> dict:
+        return worker_state_counts_of(account).as_dict()
 
 
 class MiningAccountCreateSerializer(serializers.Serializer):

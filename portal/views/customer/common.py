@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 
+from mining import selectors_workers
 from portal.views.access_common import scope_or_404
 from tenants import selectors
 from tenants.access import ScopeKind
@@ -33,3 +34,11 @@ def int_or_none(value: str | None) -> int | None:
         return int(value) if value else None
     except ValueError:
         return None
+
+
+def unnamed_offline_rows(scope, params: dict, account_id: int | None = None) -> list:
+    """The pool's unnamed offline workers as rows of their own on the workers tables, where the filters would show
+    offline workers (labels are on named workers only)."""
+    if params.get("status") not in ("", "offline") or params.get("label") is not None:
+        return []
+    return selectors_workers.unnamed_offline_list(scope=scope, search=params.get("q", ""), account_id=account_id)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from billing.selectors import statement_month_to_date
 from mining import selectors_charts as charts
 from mining import selectors_portal as portal_selectors
+from mining import selectors_workers
 from portal.views.customer.common import customer_context
 
 RECENT_REWARDS = 7
@@ -34,7 +35,7 @@ def dashboard(request: HttpRequest, provider_slug: str, customer_slug: str) -> H
     scope = ctx["scope"]
     ctx.update(_chart_context(request, scope))
     ctx.update({
-        "counts": portal_selectors.worker_counts(scope=scope),
+        "counts": selectors_workers.worker_state_counts(scope=scope),
         "mtd": statement_month_to_date(scope=scope, customer_id=ctx["customer"].pk, today=timezone.now().date()),
         "rewards": portal_selectors.reward_list_for_page(scope=scope)[:RECENT_REWARDS],
     })

@@ -8,10 +8,10 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from mining import selectors_charts as charts
-from mining import selectors_labels
+from mining import selectors_labels, selectors_workers
 from mining import selectors_portal as portal_selectors
 from mining.models import MiningAccount, Worker
-from portal.views.customer.common import customer_context, int_or_none, page_of
+from portal.views.customer.common import customer_context, int_or_none, page_of, unnamed_offline_rows
 from tenants.access import get_in_scope, scoped
 
 
@@ -33,7 +33,9 @@ def _table_context(request: HttpRequest, scope) -> dict:
     workers_url = reverse("customer:workers", kwargs=request.resolver_match.kwargs)
     return {"params": params, "page": page_of(qs, request), "anchor_at": anchor, "workers_url": workers_url,
             "statuses": Worker.Status.choices,
-            "query": query.urlencode(), "sorts": portal_selectors.WORKER_SORTS}
+            "query": query.urlencode(), "sorts": portal_selectors.WORKER_SORTS,
+            "counts": selectors_workers.worker_state_counts(scope=scope),
+            "unnamed": unnamed_offline_rows(scope, params, account_id=params["account"])}
 
 
 @login_required

@@ -14,7 +14,7 @@ from django.utils import timezone
 from billing import selectors as billing_selectors
 from billing import selectors_setup as billing_setup_selectors
 from mining import selectors as mining_selectors
-from mining import selectors_labels
+from mining import selectors_labels, selectors_workers
 from mining import selectors_portal as portal_selectors
 from mining.selectors_sync import with_sync_health
 from portal.access_forms import form_errors_from
@@ -88,10 +88,11 @@ def customer_detail(request: HttpRequest, provider_slug: str, customer_slug: str
         "scope": staff_scope,
         "provider": selectors.provider_get(scope=staff_scope),
         "customer": customer,
-        "accounts": with_sync_health(mining_selectors.mining_account_list(scope=scope), now=timezone.now()),
+        "accounts": with_sync_health(selectors_workers.worker_states_attach(
+            scope=scope, accounts=mining_selectors.mining_account_list(scope=scope)), now=timezone.now()),
         "members": scoped(CustomerMembership, scope).select_related("user").order_by("user__email"),
         "alerts": portal_selectors.alert_list(scope=scope)[:20],
-        "counts": portal_selectors.worker_counts(scope=scope),
+        "counts": selectors_workers.worker_state_counts(scope=scope),
         # Billing at a glance: the contract in force today and the last closed statements (links to the full pages).
         "contract": billing_setup_selectors.contract_current_by_customer(
             scope=staff_scope, customer_ids=[customer.pk], today=timezone.now().date()).get(customer.pk),

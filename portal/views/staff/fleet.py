@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from mining import selectors_charts as charts
 from mining import selectors_portal as portal_selectors
+from mining import selectors_workers
 from mining.models import MiningAccount
 from mining.services.operations import mining_account_sync_request
 from portal.views.access_common import scope_or_404
@@ -40,7 +41,7 @@ def fleet(request: HttpRequest, provider_slug: str) -> HttpResponse:
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
         **_chart_context(request, scope),
-        "counts": portal_selectors.worker_counts(scope=scope),
+        "counts": selectors_workers.worker_state_counts(scope=scope),
         "totals": portal_selectors.reward_totals(scope=scope, today=now.date()),
         "problems": portal_selectors.sync_problem_list(scope=scope, now=now),
         "alerts": portal_selectors.alert_list(scope=scope)[:FLEET_ALERTS],

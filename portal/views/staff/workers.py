@@ -7,11 +7,11 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from mining import selectors_labels
+from mining import selectors_labels, selectors_workers
 from mining import selectors_portal as portal_selectors
 from mining.models import Worker
 from portal.views.access_common import scope_or_404
-from portal.views.customer.common import int_or_none, page_of
+from portal.views.customer.common import int_or_none, page_of, unnamed_offline_rows
 from tenants import selectors
 from tenants.access import Capability
 
@@ -31,5 +31,8 @@ def workers(request: HttpRequest, provider_slug: str) -> HttpResponse:
         "page": page_of(qs, request), "anchor_at": anchor, "statuses": Worker.Status.choices,
         "labels": selectors_labels.label_choices(scope=scope), "query": query.urlencode(),
         "can_manage": scope.can(Capability.MANAGE_ACCOUNTS),
+        "counts": selectors_workers.worker_state_counts(scope=scope),
+        "unnamed": unnamed_offline_rows(scope, params),
     }
     return render(request, "portal/staff/workers.html", ctx)
+
