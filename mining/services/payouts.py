@@ -85,7 +85,7 @@ def payout_target_clean(*, destination: str, address: str) -> tuple[str, str]:
 
 def _requester_label(scope: Scope, user: Any) -> str:
     if scope.token_id is not None:
-        return f"API token {scope.actor_label or '#' + str(scope.token_id)}"
+        return f"API {scope.actor_label}" if scope.actor_label else f"API token #{scope.token_id}"
     return (getattr(user, "email", "") or f"user #{scope.user_id}") if user is not None else "system"
 
 
