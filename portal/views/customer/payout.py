@@ -9,12 +9,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
-from mining.models import MiningAccount, PayoutDestination
+from mining.models import MiningAccount, PayoutChange, PayoutDestination
 from mining.selectors_payouts import payout_changes_pending, payout_changes_recent
 from mining.services.payouts import CUSTOMER_PAYOUT_REFUSED, payout_change_cancel, payout_change_request
 from portal.access_forms import form_errors_from
@@ -77,10 +76,12 @@ def payout(request: HttpRequest, provider_slug: str, customer_slug: str) -> Http
 
 
 @login_required
-@require_POST
 def payout_change_cancel_view(request: HttpRequest, provider_slug: str, customer_slug: str, pk: int) -> HttpResponse:
     """Any admin of the customer (or the provider's staff who manage payouts) cancels a pending change."""
-    ctx = customer_context(request, provider_slug, customer_slug)
+    ctx = customer_context(request, provider_slug, customer_slug)  # 404 for outsiders, before anything else
+    get_in_scope(PayoutChange, ctx["scope"], pk=pk)  # and for another tenant's change
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         change = payout_change_cancel(scope=ctx["scope"], change_id=pk)  # 404 for another tenant's change
     except ValidationError as exc:

@@ -15,12 +15,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
 
-from mining.models import MiningAccount, PayoutDestination
+from mining.models import MiningAccount, PayoutChange, PayoutDestination
 from mining.selectors_payouts import payout_changes_pending, payout_changes_recent
 from mining.services.miner_info import mining_account_miner_info_refresh
 from mining.services.payouts import payout_change_cancel, payout_change_request
@@ -272,10 +271,12 @@ def account_payout(request: HttpRequest, provider_slug: str, pk: int) -> HttpRes
 
 
 @login_required
-@require_POST
 def payout_change_cancel_view(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     """Staff who manage payouts cancel a pending change; another provider's change is a 404."""
     scope = scope_or_404(request, provider_slug=provider_slug)
+    get_in_scope(PayoutChange, scope, pk=pk)  # 404 before anything else for another tenant's change
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     try:
         change = payout_change_cancel(scope=scope, change_id=pk)
     except ValidationError as exc:
