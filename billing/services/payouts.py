@@ -91,6 +91,9 @@ def payout_change_apply(*, provider_id: int, change_id: int, now: datetime | Non
     if change is None:
         return "skipped"
     scope = scope_for_system(provider_id=provider_id, actor="task:payout_change_apply")
+    if change.account.customer_id != change.customer_id:
+        return _failed(change, token, "The account was moved to another customer after the change was asked, so it "
+                                      "was not sent. Nothing was changed; ask again if it is still wanted.", now)
     try:
         result = payout_destination_send(scope=scope, account=change.account, destination=change.destination,
                                          address=change.address)

@@ -160,11 +160,12 @@ def _hold(scope: Scope, change: PayoutChange, *, confirmed_by: str, now: datetim
     older = scoped(PayoutChange, scope_for_system(provider_id=change.provider_id)).filter(
         account_id=change.account_id, status__in=CANCELABLE_STATUSES).exclude(pk=change.pk)
     for old in older.select_for_update():
+        was = old.status
         _finish(old, status=Status.CANCELED, by=change.requested_by_label, now=now,
                 outcome=f"Superseded by a newer change requested by {change.requested_by_label} at "
                         f"{now:%Y-%m-%d %H:%M} UTC; it never reached the pool.")
         audit_record(scope=scope, action="payout_change.supersede", target=old,
-                     before={"status": "held"}, after={"status": old.status, "superseded_by": change.pk})
+                     before={"status": was}, after={"status": old.status, "superseded_by": change.pk})
     change.status, change.confirmed_by, change.confirmed_at = Status.HELD, confirmed_by, now
     change.due_at = now + timedelta(hours=hours)
     change.save(update_fields=["status", "confirmed_by", "confirmed_at", "due_at"])

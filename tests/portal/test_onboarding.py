@@ -201,7 +201,7 @@ def test_read_only_staff_are_refused_and_may_read_the_connection_details(pool_pr
     assert "Onboard a customer" not in client.get(f"{base}/fleet/").content.decode()
     assert "stratum+tcp://" in client.get(f"{base}/accounts/{account.pk}/connect/").content.decode()
     page = client.get(f"{base}/accounts/{account.pk}/payout/").content.decode()
-    assert "Save on the pool" not in page
+    assert "Ask for the change" not in page
     assert client.post(f"{base}/accounts/{account.pk}/payout/",
                        {"destination": "main_balance"}).status_code == 403
     assert not MiningAccount.objects.filter(name="ro_try").exists()
