@@ -156,7 +156,8 @@ def payout_change_request(
 def _hold(scope: Scope, change: PayoutChange, *, confirmed_by: str, now: datetime) -> None:
     """Start the hold (in the caller's transaction, with the account row locked): supersede older pending changes,
     set the due time and tell everyone, each with a cancel link."""
-    hours = Provider.objects.filter(pk=change.provider_id).values_list("payout_hold_hours", flat=True).get()
+    hours = scoped(Provider, scope_for_system(provider_id=change.provider_id)).values_list(
+        "payout_hold_hours", flat=True).get()
     older = scoped(PayoutChange, scope_for_system(provider_id=change.provider_id)).filter(
         account_id=change.account_id, status__in=CANCELABLE_STATUSES).exclude(pk=change.pk)
     for old in older.select_for_update():

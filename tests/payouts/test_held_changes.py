@@ -298,3 +298,17 @@ def test_a_staff_member_needs_the_code_too_and_a_viewer_cannot_ask(pw, client):
     refused = client.post(pw.staff_base, {"destination": "external_address", "address": GOOD})
     assert refused.status_code == 200 and "Enter the 6-digit code" in refused.content.decode()
     assert not PayoutChange.objects.exists()
+
+
+def test_a_change_for_an_account_that_moved_to_another_customer_is_not_sent(pw, client):
+    from mining.services.accounts import mining_account_assign
+
+    admin = pw.users["admin"]
+    login_verified(client, admin)
+    _ask(client, pw, code=pw.code(admin))
+    other = services.customer_create(provider=pw.pp.provider, name="Next Co", slug="next-co")
+    mining_account_assign(scope=pw.pp.scope, account_id=pw.account.pk, customer_id=other.pk)
+    pw.clock.shift(timedelta(hours=25))
+    assert sweep() == ["failed"]
+    change = PayoutChange.objects.get()
+    assert "moved to another customer" in change.outcome and pw.edits() == 0
