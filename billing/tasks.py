@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -69,3 +70,33 @@ def billing_export_retention_task() -> int:
     from billing.services.export_retention import export_files_prune
 
     return export_files_prune(now=timezone.now())
+
+
+# --- held payout changes (issue 15): beat sweeps every minute, one task per change whose hold ended -------------
+
+
+@shared_task(**TASK_OPTIONS)
+def payout_changes_sweep_task() -> int:
+    """Beat, every minute: a task for each held change whose hold ended (and each whose worker died mid-send).
+
+    Enqueuing a change twice (a slow queue, a retry racing the sweep) is harmless: the second finds it claimed."""
+    from mining.services.payouts import payout_changes_due
+
+    due = payout_changes_due(now=timezone.now())
+    for provider_id, change_id in due:
+        payout_change_apply_task.apply_async(args=[provider_id, change_id], expires=300)
+    return len(due)
+
+
+@shared_task(bind=True, max_retries=6, soft_time_limit=settings.MINING_PAYOUT_LEASE_S - 90,
+             time_limit=settings.MINING_PAYOUT_LEASE_S - 60, **TASK_OPTIONS)
+def payout_change_apply_task(self, provider_id: int, change_id: int) -> str:
+    """Send one change to the pool; transient pool errors retry with backoff, a refusal is recorded as failed."""
+    from billing.services.payouts import PayoutApplyRetry, payout_change_apply
+
+    try:
+        return payout_change_apply(provider_id=provider_id, change_id=change_id, now=timezone.now())
+    except PayoutApplyRetry as exc:
+        countdown = min(300, 15 * 2**self.request.retries)
+        logger.warning("payout change %s will retry in %ss: %s", change_id, countdown, exc.user_message)
+        raise self.retry(exc=exc, countdown=countdown) from exc

@@ -415,3 +415,4 @@ class Alert(models.Model):
 
 # Labels (site / rack / batch tags on accounts and workers) live in their own module.
 from mining.labels_models import AccountLabel, Label, LabelKind, WorkerLabel  # noqa: E402, F401
+from mining.payout_models import PayoutChange, PayoutChangeStatus, PayoutChangeToken  # noqa: E402, F401

@@ -278,6 +278,11 @@ CELERY_BEAT_SCHEDULE["billing-close-previous-month"] = {
 BILLING_EXPORT_DIR = Path(env.str("BILLING_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 BILLING_EXPORT_LEASE_S = env.int("BILLING_EXPORT_LEASE_S", default=120)  # no heartbeat this long: the build died
 CELERY_BEAT_SCHEDULE["billing-export-sweep"] = {"task": "billing.tasks.billing_export_sweep_task", "schedule": 60.0}
+# Held payout changes (issue 15, mining/services/payouts.py): the sweep sends each change whose hold ended; a sender's
+# lease outlives its task's hard limit (the pool client's own retries included).
+MINING_PAYOUT_LEASE_S = env.int("MINING_PAYOUT_LEASE_S", default=300)
+CELERY_BEAT_SCHEDULE["billing-payout-changes-sweep"] = {"task": "billing.tasks.payout_changes_sweep_task",
+                                                        "schedule": 60.0}
 # --- end billing ---
 
 # --- retention (issue 17): what is pruned after how long (docs/OPERATIONS.md "Retention"); beat runs it daily ---

@@ -10,11 +10,13 @@ import zoneinfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
 from tenants.crypto import secret_decrypt, secret_encrypt
+
+PAYOUT_HOLD_HOURS_MIN, PAYOUT_HOLD_HOURS_MAX = 0, 72
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
@@ -51,10 +53,18 @@ class Provider(models.Model):
     customers_may_change_payout = models.BooleanField(
         default=False, help_text="Customer admins may change their accounts' payout destination themselves."
     )
+    payout_hold_hours = models.PositiveSmallIntegerField(
+        default=24, validators=[MinValueValidator(PAYOUT_HOLD_HOURS_MIN), MaxValueValidator(PAYOUT_HOLD_HOURS_MAX)],
+        help_text="How long a confirmed payout change waits, cancelable, before it is sent to the pool (0–72 h).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(payout_hold_hours__lte=PAYOUT_HOLD_HOURS_MAX),
+                                   name="tenants_provider_payout_hold_max"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -1,4 +1,4 @@
-"""The three writes that go to the pool: create a mining account, create a watcher link, set a payout destination.
+"""The three writes that go to the pool: create a mining account, create a watcher link, send a payout destination.
 
 Each one calls the pool and records the result locally in the same step (DESIGN: nothing in a view calls the
 pool except these). Each is safe to run again after an attempt whose outcome is unknown (`attempt`, see
@@ -11,17 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from mining.bitcoin_address import BitcoinAddressInvalid, bitcoin_address_check
-from mining.models import MiningAccount, PayoutDestination, WatcherLink
+from mining.models import MiningAccount, WatcherLink
 from mining.services.accounts import mining_account_assign
-from mining.services.payout_notice import payout_change_notify
 from mining.upstream import client_for_provider
 from mining.whitebit.errors import ValidationFailed
 from mining.whitebit.types import WATCHER_LIFETIMES, WATCHER_PERMISSIONS
-from tenants.access import Capability, Scope, ScopeKind, get_in_scope, scoped
+from tenants.access import Capability, Scope, scoped
 from tenants.audit import audit_record, audit_snapshot
 from tenants.idempotency import WriteAttempt
 from tenants.models import Customer
@@ -29,7 +27,6 @@ from tenants.selectors import provider_get
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9_]{1,255}$")
 NAME_WORDS = "Use 1–255 letters, digits and underscores."
-CUSTOMER_PAYOUT_REFUSED = "Your hosting provider sets the payout destination."
 
 
 class UpstreamRefused(ValidationError):
@@ -191,60 +188,11 @@ def watcher_link_create(
     return obj
 
 
-def payout_destination_set(
-    *, scope: Scope, account_id: int, destination: str, address: str = ""
-) -> MiningAccount:
-    """Set where the pool pays an account, and record it as both the portal's and the pool's value (no drift).
+def payout_destination_send(*, scope: Scope, account: MiningAccount, destination: str, address: str):
+    """Send a held change's destination to the pool (only `payout_change_apply` calls this, once the hold ended).
 
-    The address's checksum is checked before anything is sent: the pool only matches a loose pattern, and a
-    mistyped address would pay the rewards to nobody. A customer (user or token) changes it only where the
-    provider allows it. The change is e-mailed to the provider's owners and admins and the customer's contacts
-    in the same transaction. Setting the same destination again is harmless upstream and changes nothing here
-    (no second audit entry, no second e-mail), so this write needs no upstream look-up on retry.
+    Setting the same destination again is harmless upstream, so a change re-sent after a lost answer needs no
+    look-up first. Raises the client's errors (`retryable` says whether waiting can help).
     """
-    scope.require(Capability.MANAGE_PAYOUT)
-    account = get_in_scope(MiningAccount, scope, pk=account_id)
-    if scope.kind == ScopeKind.CUSTOMER and not provider_get(scope=scope).customers_may_change_payout:
-        raise PermissionDenied(CUSTOMER_PAYOUT_REFUSED)
-    errors: dict[str, str] = {}
-    address = (address or "").strip()
-    if destination not in PayoutDestination.values:
-        errors["destination"] = "Choose main_balance or external_address."
-    elif destination == PayoutDestination.EXTERNAL_ADDRESS:
-        if not address:
-            errors["address"] = "A Bitcoin address is required to pay out to an external address."
-        elif len(address) > 100:
-            errors["address"] = "That is not a valid Bitcoin address (at most 100 characters)."
-        else:
-            try:
-                bitcoin_address_check(address)
-            except BitcoinAddressInvalid as exc:
-                errors["address"] = str(exc)
-    if errors:
-        raise ValidationError(errors)
-    address = address if destination == PayoutDestination.EXTERNAL_ADDRESS else ""
-
-    try:
-        result = _client(scope).payout_destination_set(
-            account=account.name, destination=destination, address=address or None
-        )
-    except ValidationFailed as exc:
-        raise _refused(exc, {"address": "address", "destination": "destination"}, "destination") from exc
-
-    fields = ["payout_destination", "payout_address", "upstream_payout_destination", "upstream_payout_address",
-              "payout_drift_detected_at"]
-    with transaction.atomic():
-        account = get_in_scope(MiningAccount.objects.select_for_update(of=("self",)).select_related("provider"), scope,
-                               pk=account_id)
-        before = audit_snapshot(account, fields)
-        account.payout_destination = account.upstream_payout_destination = result.destination
-        account.payout_address = account.upstream_payout_address = result.address or ""
-        account.payout_drift_detected_at = None
-        after = audit_snapshot(account, fields)
-        if after == before:
-            return account  # a double submit, or a retry: already recorded and announced
-        account.save(update_fields=fields)
-        entry = audit_record(scope=scope, action="mining_account.payout_destination_set", target=account,
-                             before=before, after=after)
-        payout_change_notify(scope=scope, account=account, before=before, entry=entry)
-    return account
+    return _client(scope).payout_destination_set(account=account.name, destination=destination,
+                                                  address=address or None)

@@ -43,6 +43,9 @@ OWN_ACCOUNT_OR_PUBLIC = {
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
     "accounts:invitation_accept",
+    # A held payout change's e-mailed links: the token is the credential (tests/payouts/ walks them).
+    "accounts:payout_change_confirm",
+    "accounts:payout_change_cancel_link",
 }
 # The Django admin is for platform superusers only; test_the_admin_turns_outsiders_away covers it whole.
 # The REST API's tenant comes from the token or session, not the URL: tests/api/test_isolation.py walks every
@@ -142,6 +145,12 @@ def victim_ids(world):
     from mining.models import Label
 
     ids.add(Label.objects.create(provider=world.provider_a, kind="site", name="Victim site").pk)
+    # A held payout change of the victim customer (issue 15): its cancel routes take the pk.
+    from mining.models import PayoutChange
+
+    ids.add(PayoutChange.objects.create(
+        provider=world.provider_a, customer=world.customer_a1, account=accounts[0], destination="main_balance",
+        requested_by_label="carol", requested_at=now, status="held", due_at=now + timezone.timedelta(days=1)).pk)
     return sorted(ids)
 
 

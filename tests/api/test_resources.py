@@ -98,7 +98,7 @@ def test_payout_destination_read(api_world):
     body = api_world.client("a1_write").get(f"/api/v1/mining-accounts/{account.pk}/payout-destination/").json()
     assert body == {"account_id": account.pk, "destination": "main_balance", "address": "",
                     "upstream_destination": "", "upstream_address": "", "drift": False,
-                    "payout_drift_detected_at": None}
+                    "payout_drift_detected_at": None, "pending_change": None}
 
 
 def test_customer_create_is_audited_as_the_token_and_validated_field_by_field(api_world):

@@ -170,16 +170,19 @@ def test_watcher_link_refusals_are_field_errors(api, pool_provider, sandbox_clea
     assert not WatcherLink.objects.filter(provider=pool_provider.provider).exists()
 
 
-def test_payout_destination_set_is_recorded_and_refusals_change_nothing(api, pool_provider, sandbox_clean):
+def test_payout_destination_set_is_held_and_refusals_change_nothing(api, pool_provider, sandbox_clean):
+    """Issue 15: a PUT creates a held change (202 with `pending_change`); nothing reaches the pool until the hold
+    ends (tests/payouts/ follow it there)."""
+    from mining.models import PayoutChange
+
     account = _new_account(api, sandbox_clean, pool_provider.customer.pk)
     url = f"/api/v1/mining-accounts/{account['id']}/payout-destination/"
     done = api.put(url, {"destination": "external_address", "address": VALID_BTC}, format="json",
                    HTTP_IDEMPOTENCY_KEY="pay-1")
-    assert done.status_code == 200, done.content
-    assert done.json()["destination"] == "external_address" and done.json()["address"] == VALID_BTC
+    assert done.status_code == 202, done.content
+    assert done.json()["address"] == "" and done.json()["pending_change"]["address"] == VALID_BTC
     upstream = sandbox_clean.post("/api/v4/mining/payout-destination", {"accountName": account["name"]}).json()
-    assert upstream == {"payoutDestination": "external_address", "externalAddress": VALID_BTC}
-    assert api.get(url).json()["upstream_address"] == VALID_BTC
+    assert upstream["externalAddress"] is None
 
     refused = api.put(url, {"destination": "external_address", "address": "bc1qnotanaddress"}, format="json",
                       HTTP_IDEMPOTENCY_KEY="pay-2")
@@ -190,9 +193,10 @@ def test_payout_destination_set_is_recorded_and_refusals_change_nothing(api, poo
                    HTTP_IDEMPOTENCY_KEY="pay-3")  # checked here before it is sent: the pool's pattern would pass it
     assert typo.status_code == 400 and typo.json()["error"]["fields"] == {
         "address": ["This address's checksum is wrong: check for a typing mistake."]}
-    assert api.get(url).json()["address"] == VALID_BTC
-    entries = AuditEntry.objects.filter(action="mining_account.payout_destination_set")
-    assert entries.count() == 1 and entries.get().changes["payout_address"] == ["", VALID_BTC]
+    assert api.get(url).json()["pending_change"]["address"] == VALID_BTC
+    assert PayoutChange.objects.count() == 1
+    entries = AuditEntry.objects.filter(action="payout_change.request")
+    assert entries.count() == 1 and entries.get().actor_kind == "token"
 
 
 def test_customer_token_may_set_its_own_payout_where_allowed_but_not_create_accounts(api, pool_provider, sandbox_clean):
@@ -205,8 +209,8 @@ def test_customer_token_may_set_its_own_payout_where_allowed_but_not_create_acco
     assert refused.status_code == 403  # until the provider lets its customers change it
     pool_provider.provider.customers_may_change_payout = True
     pool_provider.provider.save(update_fields=["customers_may_change_payout"])
-    assert client.put(url, {"destination": "main_balance"}, format="json",
-                      HTTP_IDEMPOTENCY_KEY="c-1").status_code == 200
+    assert client.put(url, {"destination": "external_address", "address": VALID_BTC}, format="json",
+                      HTTP_IDEMPOTENCY_KEY="c-1").status_code == 202
     denied = _post(client, "/api/v1/mining-accounts/", {"name": sandbox_clean.unique_name("no")}, "c-2")
     assert denied.status_code == 403
     scope_for_system(provider_id=pool_provider.provider.pk)  # the provider still exists and is untouched

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from tests.access.test_browser_flow import _current_code
+from tests.access.test_browser_flow import _code_for_step, _current_code
 
 
 class Watch:
@@ -29,6 +29,19 @@ def chart_points(page, selector: str = "[data-chart]") -> int:
     page.wait_for_selector(f"{selector}[data-drawn]")
     assert page.locator(f"{selector} canvas").count() == 1  # uPlot drew on a canvas
     return int(page.get_attribute(selector, "data-drawn"))
+
+
+def fresh_code(device) -> str:
+    """A code the server has not accepted yet (a code works once): this step's, or the next step's, which django-otp
+    accepts too (one step of tolerance); waits for the clock only when both were used already."""
+    import time
+
+    device.refresh_from_db()
+    now_step = int((time.time() - device.t0) // device.step)
+    step = max(now_step, (device.last_t if device.last_t is not None else -1) + 1)
+    if step > now_step + 1:
+        time.sleep(device.t0 + (step - 1) * device.step - time.time() + 0.2)
+    return _code_for_step(device, step)
 
 
 def sign_in(page, url: str, email: str, password: str) -> None:

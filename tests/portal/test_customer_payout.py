@@ -1,6 +1,7 @@
 """The customer's payout page against the sandbox pool over HTTP: shown to all; changed by the customer's admin only
-where the provider allows it; the checksum is checked before anything is sent; the change is e-mailed (outbox) to
-the provider's owners and admins and the customer's contacts, once; viewers, other customers and outsiders change
+where the provider allows it; the checksum is checked before anything is sent; the change asks for a code and is held
+(tests/payouts/ follow it to the pool), and is e-mailed (outbox) to the provider's owners and admins and the
+customer's contacts at once, with cancel links; viewers, other customers and outsiders change
 nothing. The staff settings page holds the provider's switch."""
 
 from __future__ import annotations
@@ -8,12 +9,12 @@ from __future__ import annotations
 import pytest
 from django.core import mail
 
-from mining.models import MiningAccount
+from mining.models import MiningAccount, PayoutChange
 from mining.services.upstream_writes import mining_account_create
 from tenants import services
 from tenants.email import email_send
 from tenants.models import AuditEntry, CustomerRole, OutboundEmail, Provider, StaffRole
-from tests.fixtures.access import login_verified
+from tests.fixtures.access import login_verified, totp_code, totp_device_for
 from tests.portal.portal_rows import fleet_rows_add
 
 PASSWORD = "payout-page-password-1"
@@ -61,8 +62,8 @@ def test_provider_sets_it_by_default_so_the_customer_admin_is_refused(payout_wor
     assert refused.status_code == 403
     assert "Your hosting provider sets the payout destination" in refused.content.decode()
     assert _edits(sandbox_clean) == sent_before and _upstream(sandbox_clean, account)["externalAddress"] is None
-    assert not AuditEntry.objects.filter(action="mining_account.payout_destination_set").exists()
-    assert not OutboundEmail.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="payout_change.").exists()
+    assert not PayoutChange.objects.exists() and not OutboundEmail.objects.exists()
 
 
 def test_admin_changes_it_where_allowed_checked_first_and_e_mailed_once(payout_world, sandbox_clean, client):
@@ -83,30 +84,33 @@ def test_admin_changes_it_where_allowed_checked_first_and_e_mailed_once(payout_w
     assert _edits(sandbox_clean) == sent_before  # nothing reached the pool
     assert MiningAccount.objects.get(pk=account.pk).payout_address == ""
 
-    for _ in range(2):  # a double submit changes and announces once
-        done = client.post(base, {"account_id": account.pk, "destination": "external_address", "address": GOOD})
-        assert done.status_code == 302
-    assert _upstream(sandbox_clean, account) == {"payoutDestination": "external_address", "externalAddress": GOOD}
-    saved = MiningAccount.objects.get(pk=account.pk)
-    assert (saved.payout_destination, saved.payout_address) == ("external_address", GOOD)
-    page = client.get(base).content.decode()
-    assert GOOD in page and "e-mailed" in page
-    entry = AuditEntry.objects.get(action="mining_account.payout_destination_set")
-    assert entry.actor_user_id == users["c_admin"].pk and entry.changes["payout_address"] == ["", GOOD]
+    assert not PayoutChange.objects.exists()
 
-    rows = OutboundEmail.objects.filter(dedupe_key__startswith=f"payout:{account.pk}:")
+    # Issue 15: the change asks for a fresh code and is held; nothing reaches the pool yet.
+    code = totp_code(totp_device_for(users["c_admin"]))
+    body = {"account_id": account.pk, "destination": "external_address", "address": GOOD, "code": code}
+    saved = client.post(base, body, follow=True).content.decode()
+    assert "Held:" in saved and "cancel link" in saved
+    again = client.post(base, body)  # a double submit: the code worked once, and the change is already pending
+    assert again.status_code == 400
+    change = PayoutChange.objects.get()
+    assert change.status == "held" and change.address == GOOD
+    assert _edits(sandbox_clean) == sent_before and _upstream(sandbox_clean, account)["externalAddress"] is None
+    page = client.get(base).content.decode()
+    assert GOOD in page and f'data-payout-change="{change.pk}"' in page
+    entry = AuditEntry.objects.get(action="payout_change.request")
+    assert entry.actor_user_id == users["c_admin"].pk and entry.changes["address"] == [None, GOOD]
+
+    rows = OutboundEmail.objects.filter(dedupe_key=f"payout_change:{change.pk}:held")
     assert sorted(rows.values_list("recipient", flat=True)) == [
-        "admin@pool.example", "ops@miner.example", "owner@pool.example"]  # not the operator, not the users
+        "admin@miner.example", "admin@pool.example", "ops@miner.example", "owner@pool.example"]  # not the operator
     assert rows.get(recipient="ops@miner.example").customer_id == pp.customer.pk
     for row in rows:
         email_send(email_id=row.pk)
-    assert len(mail.outbox) == 3
+    assert len(mail.outbox) == 4
     message = next(m for m in mail.outbox if m.to == ["ops@miner.example"])
     assert account.name in message.subject and GOOD in message.body and "admin@miner.example" in message.body
-
-    back = client.post(base, {"account_id": account.pk, "destination": "main_balance", "address": ""})
-    assert back.status_code == 302 and _upstream(sandbox_clean, account)["payoutDestination"] == "main_balance"
-    assert OutboundEmail.objects.filter(dedupe_key__startswith=f"payout:{account.pk}:").count() == 6
+    assert "/account/payout-change/cancel/" in message.body
 
 
 def test_viewer_other_customer_and_outsider_change_nothing(payout_world, sandbox_clean, client):
@@ -125,8 +129,8 @@ def test_viewer_other_customer_and_outsider_change_nothing(payout_world, sandbox
     assert client.post(f"/c/{pp.provider.slug}/other-co/payout/", {**body, "account_id": theirs.pk}).status_code == 404
     for a in (account, theirs):
         assert _upstream(sandbox_clean, a)["externalAddress"] is None
-    assert not AuditEntry.objects.filter(action="mining_account.payout_destination_set").exists()
-    assert not OutboundEmail.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="payout_change.").exists()
+    assert not PayoutChange.objects.exists() and not OutboundEmail.objects.exists()
 
 
 def test_staff_settings_switch_owner_and_admin_only(payout_world, client):

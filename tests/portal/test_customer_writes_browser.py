@@ -58,7 +58,7 @@ def test_customer_creates_a_watcher_link_and_a_bad_address_is_refused(
     page.select_option("#id_account_id", str(account.pk))
     page.check("input[name=destination][value=external_address]")
     page.fill("#id_address", TYPO)
-    page.click("main button:has-text('Save')")
+    page.click("#payout-submit")
     page.wait_for_selector("text=This address's checksum is wrong: check for a typing mistake.")
     assert MiningAccount.objects.get(pk=account.pk).payout_address == ""
     page.screenshot(path=str(SHOTS / "custwrites-03-payout-bad-checksum.png"), full_page=True)

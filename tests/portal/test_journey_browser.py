@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import mail
 
-from mining.models import MiningAccount, WatcherLink, Worker
+from billing.services.payouts import payout_change_apply
+from mining.models import MiningAccount, PayoutChange, WatcherLink, Worker
 from tenants import services
 from tenants.access_models import Invitation
 from tenants.models import Customer, StaffRole
@@ -26,7 +27,7 @@ from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  #
 from tests.fixtures.access import totp_device_for
 from tests.fixtures.mail import outbox_deliver
 from tests.mining.test_sync import sync_all
-from tests.portal.browser import Watch, chart_points, staff_sign_in
+from tests.portal.browser import Watch, chart_points, fresh_code, staff_sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
 PASSWORD = "journey-browser-passphrase-2026"
@@ -78,10 +79,16 @@ def test_staff_onboard_a_customer_who_then_serves_themselves(
     page.wait_for_url("**/payout/?onboarding=1")
     page.check("input[value=external_address]")
     page.fill("#id_address", VALID_BTC)
-    page.click("text=Save on the pool")
+    page.fill("#id_code", fresh_code(device))  # issue 15: a payout change asks for a fresh code and is held
+    page.click("#payout-submit")
     page.wait_for_url(f"{staff}/customers/nakamoto/")
+    assert "Held:" in page.inner_text("main")
     customer = Customer.objects.get(provider=pp.provider, slug="nakamoto")
     created = MiningAccount.objects.get(provider=pp.provider, name=name)
+    change = PayoutChange.objects.get(account=created)
+    # The hold ends (tests/payouts/ move the clock; here the service is told the time): the task sends it.
+    assert payout_change_apply(provider_id=pp.provider.pk, change_id=change.pk, now=change.due_at) == "applied"
+    created.refresh_from_db()
     assert (created.customer_id, created.payout_address) == (customer.pk, VALID_BTC)
     _shot(page, "02-staff-customer")
 
@@ -182,7 +189,7 @@ def test_staff_onboard_a_customer_who_then_serves_themselves(
     page.select_option("#id_account_id", str(moved.pk))
     page.check("input[name=destination][value=external_address]")
     page.fill("#id_address", TYPO)
-    page.click("main button:has-text('Save')")
+    page.click("#payout-submit")
     page.wait_for_selector("text=This address's checksum is wrong: check for a typing mistake.")
     assert MiningAccount.objects.get(pk=moved.pk).payout_address != TYPO
     _shot(page, "07-customer-payout-refused")

@@ -10,13 +10,14 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mining.models import MiningAccount
+from billing.services.payouts import payout_change_apply
+from mining.models import MiningAccount, PayoutChange
 from mining.services.upstream_writes import mining_account_create
 from tenants import services
 from tenants.access import scope_for_user
 from tenants.idempotency import idempotency_claim
 from tenants.models import AuditEntry, Customer, IdempotencyRecord, StaffRole
-from tests.fixtures.access import login_verified
+from tests.fixtures.access import login_verified, totp_code, totp_device_for
 
 VALID_BTC = "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"
 PASSWORD = "onboarding-staff-password-1"
@@ -81,17 +82,23 @@ def test_happy_path_end_to_end(pool_provider, sandbox_clean, client):
     payout_url = f"{base}/accounts/{account.pk}/payout/?onboarding=1"
     form = client.get(payout_url).content.decode()
     assert "Skip: set it later" in form
-    done = client.post(payout_url, {"destination": "external_address", "address": VALID_BTC})
+    assert 'name="code"' in form  # issue 15: a payout change asks for a fresh code and is held
+    done = client.post(payout_url, {"destination": "external_address", "address": VALID_BTC,
+                                    "customer_owns_address": "on", "code": totp_code(totp_device_for(owner))})
     assert done.status_code == 302 and done["Location"] == f"{base}/customers/fjord-hash/"
+    change = PayoutChange.objects.get(account=account)
+    assert change.status == "held" and change.address == VALID_BTC
+    detail = client.get(done["Location"]).content.decode()
+    assert name in detail and "Connection details" in detail and f"Held: {name} will be paid to" in detail
+    # When the hold ends the task sends it (tests/payouts/ move the clock; here the service is told the time).
+    assert payout_change_apply(provider_id=pp.provider.pk, change_id=change.pk, now=change.due_at) == "applied"
     account.refresh_from_db()
     assert (account.payout_destination, account.payout_address) == ("external_address", VALID_BTC)
     upstream = sandbox_clean.post("/api/v4/mining/payout-destination", {"accountName": name}).json()
     assert upstream == {"payoutDestination": "external_address", "externalAddress": VALID_BTC}
-    detail = client.get(done["Location"]).content.decode()
-    assert name in detail and "Connection details" in detail and f"now pays out to the address {VALID_BTC}" in detail
 
     actions = set(AuditEntry.objects.filter(provider=pp.provider, actor_user=owner).values_list("action", flat=True))
-    assert {"customer.create", "mining_account.create", "mining_account.payout_destination_set"} <= actions
+    assert {"customer.create", "mining_account.create", "payout_change.request"} <= actions
 
 
 def test_invalid_name_is_a_field_error_and_nothing_is_created(pool_provider, sandbox_clean, client):
@@ -194,7 +201,7 @@ def test_read_only_staff_are_refused_and_may_read_the_connection_details(pool_pr
     assert "Onboard a customer" not in client.get(f"{base}/fleet/").content.decode()
     assert "stratum+tcp://" in client.get(f"{base}/accounts/{account.pk}/connect/").content.decode()
     page = client.get(f"{base}/accounts/{account.pk}/payout/").content.decode()
-    assert "Save on the pool" not in page
+    assert "Ask for the change" not in page
     assert client.post(f"{base}/accounts/{account.pk}/payout/",
                        {"destination": "main_balance"}).status_code == 403
     assert not MiningAccount.objects.filter(name="ro_try").exists()
@@ -234,10 +241,9 @@ def test_the_hand_over_says_so_when_the_pool_does_not_answer(pool_provider, sand
     assert "Below are the last known ones." in stale and "stratum+tcp://pool.whitebit.com:3333" in stale
 
 
-def test_payout_later_from_the_accounts_list_and_the_pools_refusal_as_a_field_error(pool_provider, sandbox_clean,
-                                                                                   client):
+def test_payout_later_from_the_accounts_list_with_field_errors_and_the_code(pool_provider, sandbox_clean, client):
     pp = pool_provider
-    _staff(pp, client)
+    owner = _staff(pp, client)
     # An account of its own: the sandbox is shared by the session, and a seeded account's destination must stay
     # what the pool seeded (tests/whitebit read it).
     account = mining_account_create(scope=pp.scope, name=sandbox_clean.unique_name("later"), customer_id=pp.customer.pk)
@@ -252,10 +258,12 @@ def test_payout_later_from_the_accounts_list_and_the_pools_refusal_as_a_field_er
     assert account.payout_address != "bc1qnotarealaddress"
     missing = client.post(url, {"destination": "external_address", "address": ""}).content.decode()
     assert "A Bitcoin address is required" in missing
-    ok = client.post(url, {"destination": "main_balance", "address": ""})
+    no_code = client.post(url, {"destination": "main_balance", "address": ""}).content.decode()
+    assert "Enter the 6-digit code" in no_code
+    assert not PayoutChange.objects.filter(account=account).exists()
+    ok = client.post(url, {"destination": "main_balance", "address": "", "code": totp_code(totp_device_for(owner))})
     assert ok.status_code == 302 and ok["Location"] == f"{base}/accounts/"
-    account.refresh_from_db()
-    assert (account.payout_destination, account.payout_address) == ("main_balance", "")
+    assert PayoutChange.objects.get(account=account).status == "held"
 
 
 def test_onboarding_buttons_on_the_customers_list_and_the_fleet_page(pool_provider, client):

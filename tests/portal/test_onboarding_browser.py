@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from mining.models import MiningAccount
+from mining.models import MiningAccount, PayoutChange
 from tenants import services
 from tenants.models import StaffRole
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
-from tests.portal.browser import Watch, staff_sign_in
+from tests.portal.browser import Watch, fresh_code, staff_sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
 PASSWORD = "onboarding-browser-passphrase-5"
@@ -76,17 +76,18 @@ def test_staff_onboard_a_customer_end_to_end(pool_provider, sandbox_clean, live_
     page.wait_for_url("**/payout/?onboarding=1")
     page.check("input[value=external_address]")
     page.fill("#id_address", "bc1qnotarealaddress")
-    page.click("text=Save on the pool")
+    page.click("#payout-submit")
     page.wait_for_selector("#id_address ~ .errorlist, .errorlist")
     page.screenshot(path=str(SHOTS / "onboarding-05-payout-refused.png"), full_page=True)
     page.check("input[value=external_address]")
     page.fill("#id_address", VALID_BTC)
-    page.click("text=Save on the pool")
+    page.fill("#id_code", fresh_code(device))  # issue 15: a payout change asks for a fresh code and is held
+    page.click("#payout-submit")
     page.wait_for_url(f"{base}/customers/fjord-hash/")
-    assert f"now pays out to the address {VALID_BTC}" in page.inner_text("main")
+    assert f"will be paid to the Bitcoin address {VALID_BTC}" in page.inner_text("main")
     page.screenshot(path=str(SHOTS / "onboarding-06-done.png"), full_page=True)
     account = MiningAccount.objects.get(provider=pp.provider, name=name)
-    assert (account.payout_destination, account.payout_address) == ("external_address", VALID_BTC)
+    assert PayoutChange.objects.get(account=account).status == "held"
 
     page.click("text=Connection details")  # reachable later from the customer's page
     page.wait_for_url(f"**/accounts/{account.pk}/connect/")

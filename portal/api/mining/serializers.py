@@ -91,6 +91,20 @@ class MiningAccountCreateSerializer(serializers.Serializer):
     label = serializers.CharField(max_length=200, required=False, allow_blank=True)
 
 
+class PayoutChangeSerializer(serializers.Serializer):
+    """A payout change waiting to reach the pool: held until `due_at`, cancelable until then (docs/SECURITY.md)."""
+
+    id = serializers.IntegerField(read_only=True)
+    destination = serializers.ChoiceField(choices=PayoutDestination.choices, read_only=True)
+    address = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True, help_text="requested (waiting for the e-mailed confirmation), "
+                                                             "held, or applying")
+    requested_by = serializers.CharField(source="requested_by_label", read_only=True)
+    requested_at = serializers.DateTimeField(read_only=True)
+    due_at = serializers.DateTimeField(read_only=True, allow_null=True,
+                                       help_text="When the hold ends and the task sends it to the pool.")
+
+
 class PayoutDestinationSerializer(serializers.ModelSerializer):
     account_id = serializers.IntegerField(source="id", read_only=True)
     destination = _payout_choice(source="payout_destination")
@@ -98,18 +112,30 @@ class PayoutDestinationSerializer(serializers.ModelSerializer):
     upstream_destination = _payout_choice(source="upstream_payout_destination")
     upstream_address = serializers.CharField(source="upstream_payout_address", read_only=True)
     drift = serializers.BooleanField(source="payout_drift", read_only=True)
+    pending_change = serializers.SerializerMethodField()
 
     class Meta:
         model = MiningAccount
         fields = ["account_id", "destination", "address", "upstream_destination", "upstream_address", "drift",
-                  "payout_drift_detected_at"]
+                  "payout_drift_detected_at", "pending_change"]
         read_only_fields = fields
+
+    @extend_schema_field(PayoutChangeSerializer(allow_null=True))
+    def get_pending_change(self, account: MiningAccount) -> dict | None:
+        change = getattr(account, "pending_change", None)
+        return PayoutChangeSerializer(change).data if change is not None else None
 
 
 class PayoutDestinationSetSerializer(serializers.Serializer):
     destination = serializers.ChoiceField(choices=PayoutDestination.choices)
     address = serializers.CharField(max_length=100, required=False, allow_blank=True,
                                     help_text="A mainnet Bitcoin address; required for external_address.")
+    customer_owns_address = serializers.BooleanField(
+        required=False, default=True,
+        help_text="Staff: the external address is the customer's own (statements count its rewards as held by the "
+                  "customer from the day it is applied). Ignored for a customer's own token.")
+    code = serializers.CharField(max_length=32, required=False, allow_blank=True, write_only=True,
+                                 help_text="Signed-in sessions only: a fresh code from the authenticator app.")
 
 
 class WorkerSerializer(serializers.ModelSerializer):

@@ -14,7 +14,9 @@ from mining.selectors_api import (
     worker_list_api,
 )
 from mining.selectors_labels import accounts_with_label, workers_with_label
-from mining.services.upstream_writes import mining_account_create, payout_destination_set
+from mining.selectors_payouts import payout_change_pending_for_account
+from mining.services.payouts import payout_change_request
+from mining.services.upstream_writes import mining_account_create
 from portal.api.base import ScopedViewSet
 from portal.api.filters import ApiFilterSet, IdFilter, StrictBooleanFilter
 from portal.api.idempotency import IDEMPOTENCY_KEY_REQUIRED
@@ -73,7 +75,9 @@ class MiningAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
 
 
 class PayoutDestinationViewSet(ScopedViewSet):
-    """An account's payout destination: the portal's record and what the pool said at the last sync."""
+    """An account's payout destination: the portal's record, what the pool said at the last sync, and the change
+    waiting to reach the pool (`pending_change`). A PUT never reaches the pool at once: it creates a held change
+    (202), sent by a task when the provider's hold time ends, cancelable until then (docs/SECURITY.md)."""
 
     model = MiningAccount
     serializer_class = PayoutDestinationSerializer
@@ -83,11 +87,15 @@ class PayoutDestinationViewSet(ScopedViewSet):
     def scoped_queryset(self):
         return mining_account_list_api(scope=self.scope)
 
+    def _shaped(self, account: MiningAccount) -> dict:
+        account.pending_change = payout_change_pending_for_account(scope=self.scope, account_id=account.pk)
+        return PayoutDestinationSerializer(account).data
+
     def retrieve(self, request, *args, **kwargs):
-        return Response(PayoutDestinationSerializer(self.get_object()).data)
+        return Response(self._shaped(self.get_object()))
 
     @extend_schema(
-        request=PayoutDestinationSetSerializer, responses={200: PayoutDestinationSerializer},
+        request=PayoutDestinationSetSerializer, responses={202: PayoutDestinationSerializer},
         parameters=[IDEMPOTENCY_KEY_REQUIRED],
         examples=[OpenApiExample("Pay out on chain", request_only=True,
                                  value={"destination": "external_address",
@@ -99,8 +107,8 @@ class PayoutDestinationViewSet(ScopedViewSet):
         def write(_unknown_since):
             data = PayoutDestinationSetSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            updated = payout_destination_set(scope=self.scope, account_id=account.pk, **data.validated_data)
-            return 200, PayoutDestinationSerializer(updated).data
+            payout_change_request(scope=self.scope, account_id=account.pk, **data.validated_data)
+            return 202, self._shaped(self.get_object())
 
         return self.run_idempotent(request, write, key_required=True)
 

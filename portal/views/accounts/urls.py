@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal.views.accounts import auth, invitations, preferences, two_factor
+from portal.views.accounts import auth, invitations, payout_links, preferences, two_factor
 
 app_name = "accounts"
 
@@ -18,4 +18,8 @@ urlpatterns = [
     path("password/reset/<uidb64>/<token>/", auth.PasswordResetConfirmView.as_view(), name="password_reset_confirm"),
     path("password/reset/done/", auth.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("invitation/<str:token>/", invitations.invitation_accept_view, name="invitation_accept"),
+    # Held payout changes (issue 15): the link's token is the credential (mining/services/payouts.py).
+    path("payout-change/confirm/<str:token>/", payout_links.payout_change_confirm_view, name="payout_change_confirm"),
+    path("payout-change/cancel/<str:token>/", payout_links.payout_change_cancel_link_view,
+         name="payout_change_cancel_link"),
 ]

@@ -20,6 +20,7 @@ urlpatterns = [
     path("watcher-links/", links.watcher_links, name="watcher_links"),
     path("alert-settings/", alert_settings.alert_settings, name="alert_settings"),
     path("payout/", payout.payout, name="payout"),
+    path("payout/changes/<int:pk>/cancel/", payout.payout_change_cancel_view, name="payout_change_cancel"),
     path("statements/", statements.statements, name="statements"),
     path("statements/<str:period>/", statements.statement, name="statement"),
     path("statements/<str:period>/pdf/", statements.statement_pdf, name="statement_pdf"),

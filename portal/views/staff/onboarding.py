@@ -15,16 +15,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from mining.models import MiningAccount, PayoutDestination
+from mining.models import MiningAccount, PayoutChange, PayoutDestination
+from mining.selectors_payouts import payout_changes_pending, payout_changes_recent
 from mining.services.miner_info import mining_account_miner_info_refresh
-from mining.services.upstream_writes import mining_account_create, payout_destination_set
+from mining.services.payouts import payout_change_cancel, payout_change_request
+from mining.services.upstream_writes import mining_account_create
 from mining.whitebit.errors import AuthFailed, RateBudgetExhausted, WhiteBitError
 from portal.access_forms import form_errors_from
 from portal.views.access_common import scope_or_404
+from portal.views.payout_forms import payout_change_saved_words, payout_code_field_add
 from portal.views.staff.customers import CustomerForm
 from portal.views.staff.onboarding_forms import MiningAccountForm, PayoutForm, PickCustomerForm, new_form_key
 from tenants import selectors
@@ -233,35 +236,54 @@ def _plain_handover(account: MiningAccount, urls: list[str], worker_example: str
 
 @login_required
 def account_payout(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
-    """Step 4, and later "Payout": main balance or an external address, set on the pool through the service."""
+    """Step 4, and later "Payout": main balance or an external address, asked with a fresh code and held
+    (mining.services.payouts) before the task sends it to the pool."""
     scope = scope_or_404(request, provider_slug=provider_slug)
     account = get_in_scope(MiningAccount.objects.select_related("customer"), scope, pk=pk)
     onboarding = bool(request.GET.get("onboarding"))
     can_manage = scope.can(Capability.MANAGE_PAYOUT)
     initial = {"destination": account.payout_destination or PayoutDestination.MAIN_BALANCE,
-               "address": account.payout_address}
+               "address": account.payout_address, "customer_owns_address": True}
     form = PayoutForm(request.POST or None, initial=initial)
+    payout_code_field_add(form, request.user)
     if request.method == "POST":
         scope.require(Capability.MANAGE_PAYOUT)
         if form.is_valid():
             try:
-                account = payout_destination_set(scope=scope, account_id=account.pk,
-                                                 destination=form.cleaned_data["destination"],
-                                                 address=form.cleaned_data["address"])
+                change = payout_change_request(
+                    scope=scope, account_id=account.pk, destination=form.cleaned_data["destination"],
+                    address=form.cleaned_data["address"], code=form.cleaned_data.get("code", ""),
+                    customer_owns_address=form.cleaned_data["customer_owns_address"])
             except ValidationError as exc:
                 form_errors_from(form, exc)
-            except WhiteBitError as exc:
-                form.add_error(None, f"{exc.user_message} Nothing was changed here; send the form again.")
             else:
-                where = (f"the address {account.payout_address}" if account.payout_address
-                         else "the WhiteBIT main balance")
-                messages.success(request, f"{account.name} now pays out to {where}.")
+                messages.success(request, payout_change_saved_words(change))
                 return _after_payout(provider_slug, account, onboarding)
     done_url = _done_url(provider_slug, account) if onboarding else ""
+    pending = payout_changes_pending(scope=scope, account_ids=[account.pk])
+    for change in pending:
+        change.cancel_url = reverse("staff:payout_change_cancel", args=[provider_slug, change.pk])
     return render(request, "portal/staff/onboarding/payout.html", _ctx(
         request, scope, steps=_stepper(4), onboarding=onboarding, account=account, form=form,
-        can_manage=can_manage, done_url=done_url,
+        can_manage=can_manage, done_url=done_url, pending_changes=pending,
+        recent_changes=payout_changes_recent(scope=scope, account_ids=[account.pk]), can_cancel=can_manage,
     ))
+
+
+@login_required
+def payout_change_cancel_view(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
+    """Staff who manage payouts cancel a pending change; another provider's change is a 404."""
+    scope = scope_or_404(request, provider_slug=provider_slug)
+    get_in_scope(PayoutChange, scope, pk=pk)  # 404 before anything else for another tenant's change
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        change = payout_change_cancel(scope=scope, change_id=pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("staff:accounts", provider_slug=provider_slug)
+    messages.success(request, f"Canceled: the change of {change.account.name} will not be sent to the pool.")
+    return redirect("staff:account_payout", provider_slug=provider_slug, pk=change.account_id)
 
 
 def _done_url(provider_slug: str, account: MiningAccount) -> str:

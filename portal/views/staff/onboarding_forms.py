@@ -51,3 +51,7 @@ class PayoutForm(forms.Form):
                               help_text="Only for an external address: legacy (1…), P2SH (3…) or bech32 (bc1…).",
                               widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
                                                             "autocapitalize": "none"}))
+    customer_owns_address = forms.BooleanField(
+        required=False, label="The address is the customer's own",
+        help_text="Statements then count this account's rewards as already held by the customer from the day the "
+                  "change is applied (the contract's own-address list is updated). Untick for your own wallet.")
