@@ -13,9 +13,12 @@ SVG icons inside Swagger UI's stylesheet. docs/SECURITY.md has the rules and the
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from csp.constants import NONE, SELF
-from django.http import HttpRequest, HttpResponse
+
+if TYPE_CHECKING:  # settings import this module: it must not pull Django's HTTP layer in that early
+    from django.http import HttpRequest, HttpResponse
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
