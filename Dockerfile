@@ -15,4 +15,5 @@ RUN python scripts/build_static.py
 RUN useradd --system --uid 10001 portal && mkdir -p /app/var && chown portal /app/var
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]
+# portal/gunicorn_conf.py: gunicorn trusts forwarded headers only with BEHIND_TLS_PROXY.
+CMD ["gunicorn", "--config", "python:portal.gunicorn_conf", "portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--threads", "4"]

@@ -8,7 +8,6 @@ Files are written beside the target and renamed into place: a failed export leav
 
 from __future__ import annotations
 
-import csv
 import logging
 import os
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from billing.money import btc_str, sats_to_btc
 from billing.selectors import billing_month_is_closed
 from billing.snapshot import FEE_FIELDS, FEE_STORED_FIELDS, LINE_FIELDS, StatementHasher, statement_load
 from tenants.access import Scope, scoped
+from tenants.exports_safety import safe_csv_writer, xlsx_cell, xlsx_row
 
 SUMMARY_COLUMNS = [
     "customer", "period", "gross_reward_btc", "pool_fee_btc", "net_reward_btc", "provider_share_btc",
@@ -172,7 +172,7 @@ def export_csv(*, scope: Scope, period: date, path: Path, detail: bool = False) 
         columns = DETAIL_COLUMNS if detail else SUMMARY_COLUMNS
         btc = [c in BTC_COLUMNS for c in columns]
         with tmp.open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
+            writer = safe_csv_writer(fh)  # every text cell inert (tenants/exports_safety.py)
             writer.writerow(columns)
             for row in rows:
                 writer.writerow([(btc_str(row[c]) if row[c] is not None else "") if is_btc else row[c]
@@ -191,7 +191,6 @@ def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False,
     `progress(n)` is told after each customer's summary row (the portal's export job shows "3 of 40 customers").
     """
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     month_verify(scope=scope, period=period)  # (the Detail sheet verifies again as it streams)
     wb = Workbook(write_only=True)
@@ -201,7 +200,7 @@ def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False,
         sheets.append(("Detail", DETAIL_COLUMNS, detail_rows(scope=scope, period=period)))
     for title, columns, rows in sheets:
         ws = wb.create_sheet(title)
-        ws.append(columns)
+        ws.append(xlsx_row(ws, columns))
         for row in rows:
             cells = []
             for column in columns:
@@ -209,12 +208,10 @@ def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False,
                 if column in BTC_COLUMNS and value is None:
                     cells.append(None)
                 elif column in BTC_COLUMNS:
-                    cell = WriteOnlyCell(ws, value=sats_to_btc(value))
-                    cell.number_format = "0.00000000"
-                    cells.append(cell)
+                    cells.append(xlsx_cell(ws, sats_to_btc(value), number_format="0.00000000"))
                 else:
                     cells.append(value)
-            ws.append(cells)
+            ws.append(xlsx_row(ws, cells))  # text typed as strings and neutralised: never a formula
             count += 1
             if progress is not None and title == "Summary":
                 progress(count)

@@ -7,7 +7,6 @@ refused in words with nothing sent. Rows then stream with `.iterator()`, so memo
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 
@@ -27,6 +26,7 @@ from billing.periods import month_start
 from billing.records import StatementData
 from billing.snapshot import statement_hash, statement_load
 from tenants.access import Scope, get_in_scope, scoped
+from tenants.exports_safety import safe_csv_writer, xlsx_cell, xlsx_row
 
 STATEMENT_COLUMNS = [
     "position", "kind", "account", "date", "gross_reward_btc", "pool_fee_btc", "net_reward_btc",
@@ -52,7 +52,7 @@ def closed_statement_verified(*, scope: Scope, customer_id: int, period) -> Stat
 
 def _csv_line(values: list) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer).writerow(values)
+    safe_csv_writer(buffer).writerow(values)  # every text cell inert (tenants/exports_safety.py)
     return buffer.getvalue()
 
 
@@ -95,7 +95,6 @@ def month_csv_stream(*, scope: Scope, period, detail: bool) -> Iterator[str]:
 def statement_xlsx(data: StatementData) -> bytes:
     """A Summary sheet (the totals) and a Lines sheet; BTC amounts are exact decimals shown with 8 places."""
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
 
     wb = Workbook(write_only=True)
     totals = [(column, getattr(data, attr)) for column, attr in (
@@ -105,25 +104,19 @@ def statement_xlsx(data: StatementData) -> bytes:
         ("adjustments_btc", "adjustments_sats"), ("pending_reward_btc", "pending_sats"),
         ("customer_net_btc", "customer_net_sats"))]
     summary = wb.create_sheet("Summary")
-    summary.append(["customer", "period", *[c for c, _ in totals], "content_hash"])
-    cells = []
-    for _, sats in totals:
-        cell = WriteOnlyCell(summary, value=sats_to_btc(sats))
-        cell.number_format = "0.00000000"
-        cells.append(cell)
-    summary.append([data.customer_name, f"{data.period:%Y-%m}", *cells, data.content_hash])
+    summary.append(xlsx_row(summary, ["customer", "period", *[c for c, _ in totals], "content_hash"]))
+    cells = [xlsx_cell(summary, sats_to_btc(sats), number_format="0.00000000") for _, sats in totals]
+    summary.append(xlsx_row(summary, [data.customer_name, f"{data.period:%Y-%m}", *cells, data.content_hash]))
     lines = wb.create_sheet("Lines")
-    lines.append(STATEMENT_COLUMNS)
+    lines.append(xlsx_row(lines, STATEMENT_COLUMNS))
     for row in statement_rows(data):
         out = []
         for column in STATEMENT_COLUMNS:
             if column in BTC_COLUMNS or column == "amount_btc":
-                cell = WriteOnlyCell(lines, value=sats_to_btc(row[column]))
-                cell.number_format = "0.00000000"
-                out.append(cell)
+                out.append(xlsx_cell(lines, sats_to_btc(row[column]), number_format="0.00000000"))
             else:
                 out.append(row[column])
-        lines.append(out)
+        lines.append(xlsx_row(lines, out))  # text typed as strings and neutralised: never a formula
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()

@@ -397,8 +397,17 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"PayoutDestinationEnum": "mining.models.PayoutDestination"},
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
+
+# --- Security headers (issue 15): CSP (django-csp), Permissions-Policy, no-store; portal/security_headers.py ---
+from portal.security_headers import CONTENT_SECURITY_POLICY  # noqa: E402,F401
+
+INSTALLED_APPS += ["csp"]
+_static_mw = "whitenoise.middleware.WhiteNoiseMiddleware"  # static files answered before: they stay cacheable
+_headers_at = MIDDLEWARE.index(_static_mw if _static_mw in MIDDLEWARE else MIDDLEWARE[0]) + 1
+MIDDLEWARE[_headers_at:_headers_at] = ["csp.middleware.CSPMiddleware",
+                                       "portal.security_headers.SecurityHeadersMiddleware"]
+SPECTACULAR_SETTINGS["SWAGGER_UI_SETTINGS"] = {"deepLinking": True, "validatorUrl": None}  # no badge from elsewhere
 
 # Production refuses to start on anything that would fail open or late (portal/production.py says why).
 if IS_PRODUCTION:

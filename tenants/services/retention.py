@@ -33,6 +33,7 @@ from django.db.models import Q
 from django.db.models.functions import TruncMonth
 
 from tenants.access import UNSCOPED_across_all_tenants
+from tenants.exports_safety import safe_csv_writer
 from tenants.models import AuditEntry, IdempotencyRecord, OutboundEmail
 
 logger = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def _write_archive(path: Path, entries) -> int:
         with open(temp, "wb") as raw:
             with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as gz:
                 text = io.TextIOWrapper(gz, encoding="utf-8", newline="")
-                writer = csv.writer(text)
+                writer = safe_csv_writer(text)  # names typed by people: inert when opened in a spreadsheet
                 writer.writerow(AUDIT_ARCHIVE_COLUMNS)
                 for entry in entries:
                     writer.writerow(_audit_row(entry))

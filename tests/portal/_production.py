@@ -26,7 +26,7 @@ PRODUCTION_ENV = {
 }
 # Settings a test's own environment may carry that would change what production decides.
 _STRIP = set(PRODUCTION_ENV) | {"DEBUG", "CELERY_BROKER_URL", "BEHIND_TLS_PROXY", "EMAIL_TIMEOUT", "STATIC_ROOT",
-                                "SECURE_SSL_REDIRECT", "DJANGO_SETTINGS_MODULE"}
+                                "SECURE_SSL_REDIRECT", "DJANGO_SETTINGS_MODULE", "FORWARDED_ALLOW_IPS"}
 
 
 def clean_env(**env: str) -> dict[str, str]:

@@ -111,7 +111,11 @@ def _check_command_exists(command: list[str]) -> None:
     if program == "python" and command[1] == "manage.py":
         assert command[2] in get_commands(), f"manage.py has no command {command[2]!r}"
     elif program == "gunicorn":
-        module, attr = command[1].split(":")
+        args = list(command[1:])
+        if args[0] == "--config":  # python:MODULE, which gunicorn imports
+            importlib.import_module(args[1].removeprefix("python:"))
+            args = args[2:]
+        module, attr = args[0].split(":")
         assert hasattr(importlib.import_module(module), attr)
     elif program == "celery":
         assert command[1] == "-A"

@@ -5,6 +5,8 @@ Each refusal starts `manage.py check` in a fresh process, as the container would
 
 from __future__ import annotations
 
+import json
+import re
 import secrets
 import shutil
 import subprocess
@@ -15,7 +17,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from portal.production import secret_key_is_weak
-from tests.portal._production import PRODUCTION_ENV, ROOT, clean_env, manage, settings_values
+from tests.portal._production import PRODUCTION_ENV, ROOT, clean_env, compose, manage, settings_values
 
 VALID_KEY = Fernet.generate_key().decode()
 
@@ -114,7 +116,7 @@ def settings_copy(tmp_path):
     """The real settings module in a project folder of its own, so a `.env` can sit at its BASE_DIR."""
     (tmp_path / "portal").mkdir()
     (tmp_path / "portal" / "__init__.py").write_text("")
-    for name in ("settings.py", "production.py"):
+    for name in ("settings.py", "production.py", "security_headers.py"):  # settings imports these
         shutil.copy(ROOT / "portal" / name, tmp_path / "portal" / name)
     return tmp_path
 
@@ -142,3 +144,29 @@ def test_a_dotenv_file_cannot_switch_itself_into_production(settings_copy):
     result = _load(settings_copy, {})
     assert result.returncode != 0
     assert "DJANGO_ENV must be set in the real environment, not in .env" in result.stderr
+
+
+def _gunicorn_command(source: str) -> list[str]:
+    if source == "compose":
+        return list(compose()["services"]["web"]["command"])
+    (cmd,) = [ln[4:] for ln in (ROOT / "Dockerfile").read_text().splitlines() if ln.startswith("CMD ")]
+    return json.loads(cmd)
+
+
+def _forwarded_allow_ips(command: list[str], **env: str) -> str:
+    """What the real gunicorn resolves from this command line and environment (`--print-config`)."""
+    result = subprocess.run([*command, "--print-config"], cwd=ROOT, env=clean_env(**{**PRODUCTION_ENV, **env}),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return re.search(r"^forwarded_allow_ips\s*=\s*(.*)$", result.stdout, re.M).group(1)
+
+
+@pytest.mark.parametrize("source", ["compose", "dockerfile"])
+def test_gunicorn_trusts_forwarded_headers_only_behind_a_declared_tls_proxy(source):
+    """gunicorn's own default trusts X-Forwarded-Proto from 127.0.0.1 and then reports the request as HTTPS to
+    Django whatever SECURE_PROXY_SSL_HEADER says; its trust must follow BEHIND_TLS_PROXY (portal/gunicorn_conf.py)."""
+    command = _gunicorn_command(source)
+    assert _forwarded_allow_ips(command) == "[]"
+    assert _forwarded_allow_ips(command, BEHIND_TLS_PROXY="false", FORWARDED_ALLOW_IPS="10.0.0.5") == "[]"
+    assert _forwarded_allow_ips(command, BEHIND_TLS_PROXY="true") == "['127.0.0.1', '::1']"
+    assert _forwarded_allow_ips(command, BEHIND_TLS_PROXY="true", FORWARDED_ALLOW_IPS="10.0.0.5") == "['10.0.0.5']"
