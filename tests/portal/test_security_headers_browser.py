@@ -88,8 +88,7 @@ def test_staff_pages_run_under_the_strict_policy_without_a_violation(fleet, live
     watch = CspWatch(page, urlsplit(live_server.url).netloc)
 
     staff_sign_in(page, live_server.url, "csp-owner@pool.example", PASSWORD, totp_device_for(owner))
-    page.wait_for_url(f"{live_server.url}/p/{pp.provider.slug}/")
-    page.goto(f"{live_server.url}/p/{pp.provider.slug}/fleet/")
+    page.wait_for_url(f"{live_server.url}/p/{pp.provider.slug}/fleet/")  # the staff landing is the fleet console
     assert chart_points(page) == 288
     page.click("#hashrate >> text=7 days")  # htmx swaps the chart in place (no inline style, no eval) ...
     page.wait_for_selector("#hashrate [aria-current=true]:has-text('7 days')")
@@ -126,8 +125,7 @@ def test_customer_pages_run_under_the_strict_policy_without_a_violation(fleet, l
     base = f"{live_server.url}/c/{pp.provider.slug}/miner-co/"
 
     sign_in(page, live_server.url, "csp-admin@miner.example", PASSWORD)
-    page.wait_for_url(base)
-    page.goto(base + "dashboard/")
+    page.wait_for_url(base + "dashboard/")  # the customer landing is the dashboard
     assert chart_points(page) == 288
     page.screenshot(path=str(SHOTS / "csp-04-customer-dashboard.png"), full_page=True)
     page.goto(base + "workers/")

@@ -45,7 +45,8 @@ def test_while_the_pool_hangs_the_account_reads_syncing_not_in_step(sandbox_clea
     sync_all(pp, now=datetime.now(UTC))  # every account in step a moment ago
     client = _staff_client(pp)
     account = pp.accounts[0]
-    home, accounts_page = f"/p/{pp.provider.slug}/", f"/p/{pp.provider.slug}/accounts/"
+    # The customer's page (its account rows) and the accounts list; the older overview now redirects to the fleet.
+    home, accounts_page = f"/p/{pp.provider.slug}/customers/{pp.customer.slug}/", f"/p/{pp.provider.slug}/accounts/"
     assert "In step" in _row(client.get(home).content.decode(), account.name)
     # The next cycle's rewards request hangs for the client's whole timeout, and so does its retry.
     settings.WHITEBIT_TIMEOUT_S = 2
@@ -90,7 +91,7 @@ def test_a_fleet_with_no_live_worker_reads_stalled_on_every_page_at_once(sandbox
     sync_all(pp)
     client = _staff_client(pp)
     time_machine.move_to(pp.data_now + timedelta(minutes=11), tick=False)  # two cycles, nothing synced
-    home = client.get(f"/p/{pp.provider.slug}/").content.decode()
+    home = client.get(f"/p/{pp.provider.slug}/accounts/").content.decode()
     fleet = client.get(f"/p/{pp.provider.slug}/fleet/").content.decode()
     for account in pp.accounts:
         row = _row(home, account.name)
