@@ -124,7 +124,7 @@ def test_customer_on_a_phone_sees_labels_and_times_in_their_zone(fleet, live_ser
 
     page.goto(base + "workers/")
     page.select_option("select[name=label]", str(site.pk))
-    page.wait_for_function("document.querySelector('#workers-count').innerText.includes('worker')")
+    page.wait_for_function("() => document.querySelector('#workers-count').innerText.includes('worker')")
     page.wait_for_url(f"**label={site.pk}**")
     assert "Kyiv north" in page.inner_text("#workers-table")
     _fits_the_phone(page)
