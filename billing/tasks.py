@@ -14,10 +14,10 @@ from billing.periods import previous_month
 from billing.services.closing import billing_month_close
 from tenants.access import UNSCOPED_across_all_tenants, scope_for_system
 from tenants.models import Provider
+from tenants.task_options import TASK_OPTIONS
 
 logger = logging.getLogger(__name__)
 
-TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
 
 
 @shared_task(**TASK_OPTIONS)

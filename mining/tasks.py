@@ -19,14 +19,10 @@ from mining.services.sync import SyncInterrupted, mining_account_sync, mining_ac
 from mining.services.sync.lease import lease_token_new
 from mining.whitebit.errors import WhiteBitError
 from tenants.access import scope_for_system
+from tenants.task_options import TASK_OPTIONS
 
 logger = logging.getLogger(__name__)
 
-TASK_OPTIONS = {
-    "acks_late": True,
-    "reject_on_worker_lost": True,
-    "ignore_result": True,
-}
 
 
 @shared_task(**TASK_OPTIONS)

@@ -13,11 +13,12 @@ import smtplib
 from celery import shared_task
 
 from tenants.services import notifications
+from tenants.task_options import TASK_OPTIONS
 
 logger = logging.getLogger(__name__)
 
 _TRANSIENT = (smtplib.SMTPException, OSError)
-_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True, "max_retries": 8}
+_OPTIONS = {**TASK_OPTIONS, "max_retries": 8}
 
 
 def _backoff(retries: int) -> int:

@@ -12,8 +12,7 @@ from celery import shared_task
 from django.conf import settings
 
 from tenants.email import email_outbox_sweep, email_send
-
-TASK_OPTIONS = {"acks_late": True, "reject_on_worker_lost": True, "ignore_result": True}
+from tenants.task_options import TASK_OPTIONS
 
 
 @shared_task(bind=True, max_retries=None, time_limit=settings.EMAIL_OUTBOX_CLAIM_S - 30, **TASK_OPTIONS)
