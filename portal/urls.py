@@ -24,6 +24,6 @@ urlpatterns = [
 # Accounts and access (issue 9): own-account pages, and the staff/customer team and audit pages.
 urlpatterns += [
     path("account/", include("portal.views.accounts.urls")),
-    path("p/<slug:provider_slug>/", include(("portal.views.staff.access_urls", "staff"))),
-    path("c/<slug:provider_slug>/<slug:customer_slug>/", include(("portal.views.customer.access_urls", "customer"))),
+    path("p/<slug:provider_slug>/", include(("portal.views.staff.urls", "staff"))),
+    path("c/<slug:provider_slug>/<slug:customer_slug>/", include(("portal.views.customer.urls", "customer"))),
 ]

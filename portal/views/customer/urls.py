@@ -1,4 +1,4 @@
-"""Customer routes of accounts and access, mounted under c/<provider_slug>/<customer_slug>/ (`customer` namespace)."""
+"""Every customer self-service route, mounted under c/<provider_slug>/<customer_slug>/ (`customer` namespace)."""
 
 from django.urls import path
 

@@ -1,4 +1,4 @@
-"""Staff routes of accounts and access, mounted under p/<provider_slug>/ in the `staff` namespace."""
+"""Every staff console route, mounted under p/<provider_slug>/ in the `staff` namespace."""
 
 from django.urls import path
 
