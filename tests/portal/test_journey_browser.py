@@ -71,8 +71,8 @@ def test_staff_onboard_a_customer_who_then_serves_themselves(
     page.wait_for_url("**/connect/?onboarding=1")
     assert page.inner_text("#stratum-1") == "stratum+tcp://pool.whitebit.com:3333"  # from the pool's miners/info
     assert f"{name}." in page.inner_text("main")  # the worker naming, account.worker
-    page.click("[data-copy=stratum-1]")
-    page.wait_for_selector("[data-copy=stratum-1].copied")
+    page.click("[data-copy-from=stratum-1]")
+    page.wait_for_selector("[data-copy-from=stratum-1].copied")
     assert page.evaluate("navigator.clipboard.readText()") == "stratum+tcp://pool.whitebit.com:3333"
     _shot(page, "01-staff-handover")
     page.click("text=Next: payout destination")

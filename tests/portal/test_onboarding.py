@@ -76,7 +76,7 @@ def test_happy_path_end_to_end(pool_provider, sandbox_clean, client):
 
     handover = client.get(created["Location"]).content.decode()
     assert "stratum+tcp://pool.whitebit.com:3333" in handover and "stratum+tcp://pool.whitebit.com:3334" in handover
-    assert f"{name}.rack01_s19" in handover and "Password" in handover and 'data-copy="stratum-1"' in handover
+    assert f"{name}.rack01_s19" in handover and "Password" in handover and 'data-copy-from="stratum-1"' in handover
     assert "Next: payout destination" in handover and "is created" in handover
 
     payout_url = f"{base}/accounts/{account.pk}/payout/?onboarding=1"

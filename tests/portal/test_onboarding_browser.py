@@ -60,9 +60,9 @@ def test_staff_onboard_a_customer_end_to_end(pool_provider, sandbox_clean, live_
     assert page.inner_text("[aria-current=step]").strip().endswith("Connect the miners")
     assert page.inner_text("#stratum-1") == "stratum+tcp://pool.whitebit.com:3333"
     assert f"{name}.rack01_s19" in page.inner_text("main")
-    page.click("[data-copy=stratum-1]")
-    page.wait_for_selector("[data-copy=stratum-1].copied")
-    assert page.inner_text("[data-copy=stratum-1]") == "Copied"
+    page.click("[data-copy-from=stratum-1]")
+    page.wait_for_selector("[data-copy-from=stratum-1].copied")
+    assert page.inner_text("[data-copy-from=stratum-1]") == "Copied"
     assert page.evaluate("navigator.clipboard.readText()") == "stratum+tcp://pool.whitebit.com:3333"
     assert "Copied: stratum+tcp://pool.whitebit.com:3333" in page.inner_text("#copy-status")
     page.screenshot(path=str(SHOTS / "onboarding-03-handover.png"), full_page=True)

@@ -89,18 +89,4 @@
       if (el && el.isConnected) u.setSize({ width: Math.max(280, el.clientWidth), height: u.height });
     });
   });
-
-  document.addEventListener("click", function (e) {
-    var btn = e.target.closest("[data-copy]");
-    if (!btn) return;
-    var text = btn.getAttribute("data-copy");
-    var done = function () { btn.textContent = "Copied"; setTimeout(function () { btn.textContent = "Copy"; }, 1500); };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(text).then(done);
-    } else {
-      var area = document.createElement("textarea");
-      area.value = text; document.body.appendChild(area); area.select();
-      try { document.execCommand("copy"); done(); } finally { area.remove(); }
-    }
-  });
 })();
