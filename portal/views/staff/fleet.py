@@ -1,6 +1,6 @@
 """The staff fleet overview: hashrate per customer, workers by status, rewards, sync health with "sync now", alerts.
 
-The chart is `_fleet_hashrate.html`, also served alone (`staff:fleet_hashrate`) for htmx when the range changes.
+The chart is `portal/_hashrate_chart.html`, also served alone (`staff:fleet_hashrate`) for htmx when the range changes.
 """
 
 from __future__ import annotations
@@ -10,27 +10,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
-from mining import selectors_charts as charts
 from mining import selectors_portal as portal_selectors
 from mining import selectors_workers
 from mining.models import MiningAccount
 from mining.services.operations import mining_account_sync_request
 from portal.views.access_common import scope_or_404
+from portal.views.hashrate_chart import hashrate_chart_context
 from tenants import selectors
-from tenants.access import Capability, get_in_scope
+from tenants.access import Capability, Scope, get_in_scope
 
 FLEET_ALERTS = 10
 
 
-def _chart_context(request: HttpRequest, scope) -> dict:
-    choice = charts.chart_choice(range_key=request.GET.get("range"), interval=request.GET.get("interval"))
-    return {
-        "chart": charts.account_hashrate_chart(scope=scope, choice=choice, per_customer=True),
-        "ranges": charts.RANGE_LABELS,
-        "allowed_intervals": charts.ALLOWED_INTERVALS[choice.range_key],
-    }
+def _chart_context(request: HttpRequest, scope: Scope, provider_slug: str) -> dict:
+    return hashrate_chart_context(request, scope, page_url=reverse("staff:fleet", args=[provider_slug]),
+                                  fragment_url=reverse("staff:fleet_hashrate", args=[provider_slug]),
+                                  title="Hashrate per customer", data_id="fleet-data")
 
 
 @login_required
@@ -40,7 +38,7 @@ def fleet(request: HttpRequest, provider_slug: str) -> HttpResponse:
     ctx = {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
-        **_chart_context(request, scope),
+        **_chart_context(request, scope, provider_slug),
         "counts": selectors_workers.worker_state_counts(scope=scope),
         "totals": portal_selectors.reward_totals(scope=scope, today=now.date()),
         "problems": portal_selectors.sync_problem_list(scope=scope, now=now),
@@ -54,8 +52,9 @@ def fleet(request: HttpRequest, provider_slug: str) -> HttpResponse:
 @login_required
 def fleet_hashrate(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
-    ctx = {"scope": scope, "provider": selectors.provider_get(scope=scope), **_chart_context(request, scope)}
-    return render(request, "portal/staff/_fleet_hashrate.html", ctx)
+    ctx = {"scope": scope, "provider": selectors.provider_get(scope=scope),
+           **_chart_context(request, scope, provider_slug)}
+    return render(request, "portal/_hashrate_chart.html", ctx)
 
 
 @login_required
