@@ -139,7 +139,7 @@ def observe(provider_id: int, before: dict, fault_at: float, fault_end_wall, fau
 
 def worker_kill(stack: Stack, provider_id: int) -> tuple:
     mid_sync(stack, provider_id)
-    time.sleep(random.uniform(0.0, 0.6))
+    time.sleep(random.uniform(0.0, 0.4))
     before = sample(provider_id)
     name = random.choice(["worker-a", "worker-b"])
     fault_at = time.monotonic()
@@ -165,6 +165,9 @@ def redis_kill(stack: Stack, provider_id: int) -> tuple:
 
 
 def pg_stop(stack: Stack, provider_id: int, down_s: float) -> tuple:
+    # A slow rewards answer keeps every sync in flight past the first second, whatever the fleet's size.
+    stack.control("POST", "/_sandbox/faults", {"endpoint": "/api/v4/mining/rewards", "fault": "hang",
+                                               "count": stack.accounts, "hang_s": 2.5})
     mid_sync(stack, provider_id)
     time.sleep(1.0)
     before = sample(provider_id)
@@ -292,6 +295,9 @@ def failures(summary: dict) -> list[str]:
             bad.append(f"round {r['round']}: {r['shown_in_step_while_stuck']} stuck account(s) shown In step")
         if not r["recovered"]:
             bad.append(f"round {r['round']}: not every account synced again")
+        if r.get("synced_while_mail_failed", r.get("accounts")) != r.get("accounts"):
+            bad.append(f"round {r['round']}: only {r['synced_while_mail_failed']} of {r['accounts']} accounts "
+                       "synced while the mail server failed")
         if r.get("workers_died"):
             bad.append(f"round {r['round']}: worker(s) died with their broker: {r['workers_died']}")
     mail = summary.get("mail") or {}
