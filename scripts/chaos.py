@@ -354,7 +354,8 @@ def main() -> int:
         stack.down()
     bad = [f"{s['experiment']}: {b}" for s in summaries for b in failures(s)]
     report = {"machine": f"{os.cpu_count()} cores", "args": vars(args), "wall_s": round(time.monotonic() - started),
-              "private_postgres": stack.pg.private, "experiments": summaries, "failures": bad}
+              "private_postgres": stack.pg.private, "logs": str(stack.tmp) if args.keep else None,
+              "experiments": summaries, "failures": bad}
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
