@@ -58,6 +58,35 @@ def broker_guard_install() -> None:
 
     restore_unacked._portal_guarded = True
     qos.restore_unacked = restore_unacked
+    _settle_guard_install(qos)
+
+
+def _settle_guard_install(qos) -> None:
+    """The same hole in `ack` and `reject` (found by scripts/chaos.py, redis_kill): a task that finishes after the
+    consumer released its channel (a retry that could not be published because Redis was down is rejected) builds
+    a pool from the released connection: `AttributeError: 'NoneType' object has no attribute 'client'`, and the
+    worker died. The message is still in the broker's unacked index, so it is redelivered after the visibility
+    timeout (a sync done twice is harmless; a rejected retry then runs after all): forget it here and go on."""
+    from kombu.transport.virtual import QoS as VirtualQoS
+
+    def guarded(original, verb: str):
+        def settle(self, delivery_tag, *args, **kwargs):
+            try:
+                return original(self, delivery_tag, *args, **kwargs)
+            except AttributeError as exc:
+                if not _connection_gone(self.channel):
+                    raise
+                logger.warning("could not %s message %s at the broker (%r): the connection is gone; it stays in "
+                               "its unacked index and is redelivered after the visibility timeout",
+                               verb, delivery_tag, exc)
+                VirtualQoS.ack(self, delivery_tag)  # forget it locally only
+                return None
+
+        settle._portal_guarded = True
+        return settle
+
+    qos.ack = guarded(qos.ack, "acknowledge")
+    qos.reject = guarded(qos.reject, "reject")
 
 
 class HeartbeatFile(bootsteps.StartStopStep):

@@ -149,3 +149,50 @@ def test_a_real_worker_survives_redis_killed_under_it_and_its_healthcheck_says_s
                  == len(pp.accounts), timeout_s=120, what="every account synced after the broker came back")
     finally:
         worker.stop()
+
+
+def test_settling_a_message_over_a_released_connection_does_not_crash_and_loses_nothing(private_redis):
+    """Found by `scripts/chaos.py` (redis_kill; both sync workers died in one round): a sync whose retry could not be
+    published (Redis down) is rejected after the consumer released its channel, and kombu's Redis `QoS.reject`
+    (like `ack`) built a pool from the released connection: `AttributeError: 'NoneType' object has no attribute
+    'client'`, "Unrecoverable error". The channel here is left as the worker's was: collected with the broker gone,
+    its pools dropped (its restore had failed before making a new one)."""
+    conn = Connection(private_redis.url, transport_options={"visibility_timeout": 2})
+    held = []
+    channel = conn.channel()
+    queue = Queue("tasks", Exchange("tasks", type="direct"), routing_key="tasks")
+    for n in range(2):
+        Producer(channel).publish({"n": n}, exchange=queue.exchange, routing_key="tasks", declare=[queue])
+    Consumer(channel, queues=[queue], callbacks=[lambda body, message: held.append(message)],
+             prefetch_count=10).consume()
+    deadline = time.monotonic() + 10
+    while len(held) < 2 and time.monotonic() < deadline:
+        try:
+            conn.drain_events(timeout=0.5)
+        except TimeoutError:
+            pass
+    assert len(held) == 2
+    private_redis.kill()
+    conn.collect()
+    channel._disconnect_pools()
+    assert channel.connection is None
+    held[0].reject(requeue=False)  # raised AttributeError("… no attribute 'client'") before the guard
+    held[1].ack()
+    assert not channel.qos._delivered  # forgotten by the worker; still in the broker's unacked index
+    private_redis.start()
+    time.sleep(2.5)
+    again = Connection(private_redis.url, transport_options={"visibility_timeout": 2})
+    redelivered = []
+    try:
+        Consumer(again.channel(), queues=[queue], callbacks=[lambda body, message: (redelivered.append(body),
+                                                                                     message.ack())]).consume()
+        deadline = time.monotonic() + 15
+        while len(redelivered) < 2 and time.monotonic() < deadline:
+            again.channel().qos.restore_visible(num=100, interval=1)
+            try:
+                again.drain_events(timeout=0.5)
+            except TimeoutError:
+                pass
+    finally:
+        again.release()
+    assert sorted(b["n"] for b in redelivered) == [0, 1]
