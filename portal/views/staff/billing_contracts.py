@@ -6,6 +6,8 @@ Thin views over billing.services.contracts (see billing_setup.py for the once-on
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -15,6 +17,7 @@ from django.utils import timezone
 
 from billing import selectors_setup as billing_selectors
 from billing.models import ContractVersion
+from billing.periods import previous_month
 from billing.services.contracts import (
     adjustment_create,
     contract_version_create,
@@ -32,7 +35,7 @@ from portal.views.staff.billing_forms import (
 )
 from portal.views.staff.billing_setup import base_ctx, contracts_url, submit_once
 from tenants import selectors
-from tenants.access import Capability, get_in_scope
+from tenants.access import Capability, Scope, get_in_scope
 from tenants.models import Customer
 
 
@@ -65,57 +68,54 @@ def _customer_page_ctx(staff_scope, scope, customer, form: AdjustmentForm | None
                        energy_form: EnergyEntryForm | None = None) -> dict:
     form = form or AdjustmentForm(initial={"period": f"{timezone.now():%Y-%m}"})
     return {**base_ctx(staff_scope), "customer": customer, "adjustment_form": form,
-            "energy_form": energy_form or EnergyEntryForm(),
+            # Last month by default: the month about to be closed is the one whose energy is missing.
+            "energy_form": energy_form or EnergyEntryForm(
+                initial={"period": f"{previous_month(timezone.now().date()):%Y-%m}"}),
             "energy_entries": billing_selectors.energy_entry_list(scope=scope, customer_id=customer.pk)[:200],
             "versions": billing_selectors.contract_version_rows(scope=scope, customer_id=customer.pk,
                                                                 today=timezone.now().date()),
             "adjustments": billing_selectors.adjustment_list(scope=scope, customer_id=customer.pk)[:200]}
 
 
-@login_required
-def adjustment_new(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
-    """Add an adjustment for the customer in an open month (POST; errors are shown on the customer's page)."""
+def _customer_form_post(request: HttpRequest, provider_slug: str, customer_slug: str, form_class: type,
+                        form_key: str, write: Callable[[Scope, Customer, dict], str]) -> HttpResponse:
+    """A form of the customer's billing page sent on its own (POST): once per submit key; errors shown on the page.
+    `write` does the service call and returns the message to show."""
     staff_scope, scope, customer = _customer_ctx(request, provider_slug, customer_slug)
+    back = contracts_url(provider_slug, customer.slug)
     if request.method != "POST":
-        return redirect(contracts_url(provider_slug, customer.slug))
+        return redirect(back)
     staff_scope.require(Capability.MANAGE_BILLING)
-    form = AdjustmentForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
-        data = form.cleaned_data
-
-        def write() -> tuple[str, str]:
-            adjustment_create(scope=staff_scope, customer_id=customer.pk, period=data["period"],
-                              amount_sats=data["amount_btc"], memo=data["memo"], now=timezone.now())
-            return contracts_url(provider_slug, customer.slug), f"Adjustment added to {data['period']:%Y-%m}."
-
-        done = submit_once(request, staff_scope, form, write, back=contracts_url(provider_slug, customer.slug))
+        done = submit_once(request, staff_scope, form,
+                           lambda: (back, write(staff_scope, customer, form.cleaned_data)), back=back)
         if done:
             return done
-    return render(request, "portal/staff/billing/customer.html", _customer_page_ctx(staff_scope, scope, customer,
-                                                                                    form))
+    return render(request, "portal/staff/billing/customer.html",
+                  _customer_page_ctx(staff_scope, scope, customer, **{form_key: form}))
+
+
+@login_required
+def adjustment_new(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
+    """Add an adjustment for the customer in an open month."""
+    def write(scope: Scope, customer: Customer, data: dict) -> str:
+        adjustment_create(scope=scope, customer_id=customer.pk, period=data["period"],
+                          amount_sats=data["amount_btc"], memo=data["memo"], now=timezone.now())
+        return f"Adjustment added to {data['period']:%Y-%m}."
+
+    return _customer_form_post(request, provider_slug, customer_slug, AdjustmentForm, "form", write)
 
 
 @login_required
 def energy_entry_new(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
-    """Enter (or replace) a month's energy for the customer (POST; errors are shown on the customer's page)."""
-    staff_scope, scope, customer = _customer_ctx(request, provider_slug, customer_slug)
-    if request.method != "POST":
-        return redirect(contracts_url(provider_slug, customer.slug))
-    staff_scope.require(Capability.MANAGE_BILLING)
-    form = EnergyEntryForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
+    """Enter (or replace) a month's energy for the customer."""
+    def write(scope: Scope, customer: Customer, data: dict) -> str:
+        energy_entry_set(scope=scope, customer_id=customer.pk, period=data["period"], kwh=data["kwh"],
+                         memo=data["memo"], now=timezone.now())
+        return f"Energy for {data['period']:%Y-%m} entered."
 
-        def write() -> tuple[str, str]:
-            energy_entry_set(scope=staff_scope, customer_id=customer.pk, period=data["period"], kwh=data["kwh"],
-                             memo=data["memo"], now=timezone.now())
-            return contracts_url(provider_slug, customer.slug), f"Energy for {data['period']:%Y-%m} entered."
-
-        done = submit_once(request, staff_scope, form, write, back=contracts_url(provider_slug, customer.slug))
-        if done:
-            return done
-    return render(request, "portal/staff/billing/customer.html",
-                  _customer_page_ctx(staff_scope, scope, customer, energy_form=form))
+    return _customer_form_post(request, provider_slug, customer_slug, EnergyEntryForm, "energy_form", write)
 
 
 @login_required
