@@ -8,6 +8,7 @@ again is always safe. The hard time limit stays below both the lease and the bro
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from celery import shared_task
 from django.conf import settings
@@ -20,6 +21,8 @@ from mining.services.sync.lease import lease_token_new
 from mining.whitebit.errors import WhiteBitError
 from tenants.access import scope_for_system
 from tenants.task_options import TASK_OPTIONS
+
+SYNC_MAX_RETRIES = 3  # for pool and Redis faults; a lost database is waited for on its own horizon
 
 logger = logging.getLogger(__name__)
 
@@ -56,12 +59,13 @@ def sync_stale_check(*, now=None) -> int:
 
 @shared_task(
     bind=True,
-    max_retries=3,
+    max_retries=SYNC_MAX_RETRIES,
     soft_time_limit=settings.MINING_SYNC_TIME_LIMIT_S - 30,
     time_limit=settings.MINING_SYNC_TIME_LIMIT_S,
     **TASK_OPTIONS,
 )
-def sync_account(self, provider_id: int, account_id: int, lease_token: str | None = None) -> dict:
+def sync_account(self, provider_id: int, account_id: int, lease_token: str | None = None,
+                 database_waits: int = 0) -> dict:
     """Sync one account; transient errors (pool, database, Redis) retry with backoff, permanent ones are recorded.
 
     The lease token is made here and carried into every retry, so a retry re-takes a lease its first attempt
@@ -73,11 +77,40 @@ def sync_account(self, provider_id: int, account_id: int, lease_token: str | Non
     except (WhiteBitError, SyncInterrupted) as exc:
         if not exc.retryable:  # pragma: no cover - mining_account_sync records permanent errors itself
             raise
-        countdown = min(300, 15 * 2**self.request.retries)
-        logger.warning("sync of account %s will retry in %ss: %s", account_id, countdown, exc.user_message)
-        raise self.retry(exc=exc, countdown=countdown, args=[provider_id, account_id],
-                         kwargs={"lease_token": token}) from exc
+        plan = sync_retry_plan(exc, retries=self.request.retries, database_waits=database_waits)
+        if plan is None:
+            raise
+        logger.warning("sync of account %s will retry in %ss: %s", account_id, plan.countdown_s, exc.user_message)
+        raise self.retry(exc=exc, countdown=plan.countdown_s, args=[provider_id, account_id],
+                         kwargs={"lease_token": token, "database_waits": plan.database_waits},
+                         max_retries=plan.max_retries) from exc
     return report.as_dict()["accounts"]
+
+
+@dataclass(frozen=True)
+class SyncRetryPlan:
+    countdown_s: float
+    database_waits: int
+    max_retries: int
+
+
+def sync_retry_plan(exc: BaseException, *, retries: int, database_waits: int = 0) -> SyncRetryPlan | None:
+    """When the task tries again, or None to give up (the next fan-out takes the account then).
+
+    A pool or Redis fault backs off (15 s, 30 s, 60 s): hammering a failing pool helps nobody. A lost database is
+    different: nothing can run until it is back, and the moment it is back every account should sync again, well
+    within one interval. So that retry polls every `MINING_SYNC_DATABASE_POLL_S` for up to
+    `MINING_SYNC_DATABASE_WAIT_S` in all, and those waits do not use up the pool's retries.
+    """
+    poll_s = settings.MINING_SYNC_DATABASE_POLL_S
+    if getattr(exc, "database_lost", False):
+        if (database_waits + 1) * poll_s > settings.MINING_SYNC_DATABASE_WAIT_S:
+            return None
+        return SyncRetryPlan(poll_s, database_waits + 1, max_retries=retries + 1)
+    pool_retries = retries - database_waits
+    if pool_retries >= SYNC_MAX_RETRIES:
+        return None
+    return SyncRetryPlan(min(300, 15 * 2**pool_retries), database_waits, max_retries=database_waits + SYNC_MAX_RETRIES)
 
 
 @shared_task(**TASK_OPTIONS)

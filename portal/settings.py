@@ -222,6 +222,9 @@ MINING_SYNC_INTERVAL_S = env.int("MINING_SYNC_INTERVAL_S", default=300)
 # --- the sync lease (issue 17 items 1-2, docs/SYNC.md "Lease"): short, renewed before each dataset ---
 MINING_SYNC_LEASE_S = env.int("MINING_SYNC_LEASE_S", default=90)  # a dead sync lets go within this
 MINING_SYNC_RELEASE_WAIT_S = env.float("MINING_SYNC_RELEASE_WAIT_S", default=30.0)  # retry the release this long
+# A sync that lost the database retries every POLL_S until it is back, for WAIT_S at most (mining/tasks.py)
+MINING_SYNC_DATABASE_POLL_S = env.float("MINING_SYNC_DATABASE_POLL_S", default=2.0)
+MINING_SYNC_DATABASE_WAIT_S = env.float("MINING_SYNC_DATABASE_WAIT_S", default=600.0)
 MINING_SYNC_WATCH_S = env.float("MINING_SYNC_WATCH_S", default=60.0)  # beat's own stale-sync check, in-process
 WORKER_HEARTBEAT_FILE = env.str("WORKER_HEARTBEAT_FILE", default="")  # touched while the worker consumes
 # --- end of the sync lease block ---

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 _REDIS_BASE = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15").rsplit("/", 1)[0]
 KILL_BROKER_URL = f"{_REDIS_BASE}/14"
 FLUSH_BROKER_URL = f"{_REDIS_BASE}/13"
+DATABASE_BROKER_URL = f"{_REDIS_BASE}/12"
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -177,3 +178,48 @@ def test_flushing_redis_mid_cycle_loses_nothing(sandbox_clean, fast_upstream_ret
 
 def _without_names(snap: dict) -> dict:
     return {k: v for k, v in snap.items() if k != "links"}
+
+
+def _database_connections(allowed: bool, keep_pid: int) -> None:
+    """What `pg_ctl stop -m immediate` … `start` looks like to the worker, confined to this test's database: new
+    connections refused and every other backend cut, while the test's own connection stays to watch."""
+    import psycopg
+
+    db = connection.settings_dict
+    with psycopg.connect(dbname="postgres", user=db["USER"], host=db["HOST"] or "127.0.0.1",
+                         port=db["PORT"] or 5432, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{db["NAME"]}" WITH ALLOW_CONNECTIONS {"true" if allowed else "false"}')
+        if not allowed:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
+                          [db["NAME"], keep_pid])
+
+
+def test_a_sync_that_meets_a_dead_database_waits_for_it_and_runs_when_it_is_back(sandbox_clean, queue):
+    """Issue 17: after a PostgreSQL outage the task used to be dropped (the claim's OperationalError was not a
+    retryable error), leaving the account to the next fan-out a whole interval later. Now it polls the database
+    every MINING_SYNC_DATABASE_POLL_S and syncs as soon as it answers; no fan-out runs in this test."""
+    pp = pool_provider_make(sandbox_clean)
+    warm, victim = pp.accounts[0], pp.accounts[1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        keep_pid = cursor.fetchone()[0]
+    worker = WorkerProcess(queue, DATABASE_BROKER_URL, MINING_SYNC_DATABASE_POLL_S="0.5").start()
+    try:
+        publish("mining.tasks.sync_account", queue, DATABASE_BROKER_URL, [pp.provider.pk, warm.pk])
+        wait_for(lambda: MiningAccount.objects.get(pk=warm.pk).sync_status == "ok", what="the worker to be up")
+        _database_connections(False, keep_pid)
+        try:
+            publish("mining.tasks.sync_account", queue, DATABASE_BROKER_URL, [pp.provider.pk, victim.pk])
+            time.sleep(4)  # several claims refused meanwhile
+            assert worker.proc.poll() is None
+            assert not Worker.objects.filter(account=victim).exists()
+        finally:
+            _database_connections(True, keep_pid)
+        wait_for(lambda: MiningAccount.objects.get(pk=victim.pk).sync_status == "ok", timeout_s=60,
+                 what="the account to sync once the database is back")
+    finally:
+        worker.stop()
+    account = MiningAccount.objects.get(pk=victim.pk)
+    assert account.sync_lease_until is None and account.sync_error == ""
+    assert Worker.objects.filter(account=victim).exists() and Reward.objects.filter(account=victim).exists()
+    assert sync_health(account, now=_real_now()).label == "In step"

@@ -166,3 +166,25 @@ def test_an_expired_lease_that_was_never_released_reads_stalled_with_its_reason(
 
 def test_a_dead_sync_is_resynced_by_the_next_fanout_within_one_interval(settings):
     assert settings.MINING_SYNC_LEASE_S * 2 < settings.MINING_SYNC_INTERVAL_S
+
+
+def test_the_retry_waits_for_a_lost_database_briefly_and_backs_off_from_a_failing_pool(settings):
+    from mining.services.sync import SyncFailure
+    from mining.tasks import sync_retry_plan
+    from mining.whitebit.errors import UpstreamUnavailable
+
+    settings.MINING_SYNC_DATABASE_POLL_S, settings.MINING_SYNC_DATABASE_WAIT_S = 2.0, 10.0
+    lost = SyncInterrupted(SyncFailure("The database connection was lost during the sync; it will be retried.",
+                                       retryable=True, database_lost=True))
+    pool = UpstreamUnavailable("The pool did not answer", status=503)
+    # A lost database: polled every 2 s, and those waits never use up the pool's three retries …
+    first = sync_retry_plan(lost, retries=0)
+    assert (first.countdown_s, first.database_waits) == (2.0, 1)
+    assert sync_retry_plan(lost, retries=4, database_waits=4).countdown_s == 2.0
+    after_waits = sync_retry_plan(pool, retries=5, database_waits=5)
+    assert after_waits.countdown_s == 15 and after_waits.max_retries == 8
+    # … up to its horizon (10 s here), when the task gives up and the next fan-out takes the account.
+    assert sync_retry_plan(lost, retries=5, database_waits=5) is None
+    # A failing pool backs off 15, 30, 60 s, three times.
+    assert [sync_retry_plan(pool, retries=n).countdown_s for n in range(3)] == [15, 30, 60]
+    assert sync_retry_plan(pool, retries=3) is None

@@ -92,7 +92,7 @@ def _with_fresh_connection(write: Callable[[], Any], *, what: str, wait_s: float
         if time.monotonic() + pause > deadline:
             break
         time.sleep(pause)
-        pause = min(pause * 2, 5.0)
+        pause = min(pause * 2, 2.0)  # polled often: the outcome is recorded within ~2 s of the database's return
     try:
         write()
         return True
@@ -125,7 +125,13 @@ def mining_account_sync(*, provider_id: int, account_id: int, client: WhiteBitCl
     clock: Callable[[], datetime] = (lambda: now) if now is not None else timezone.now
     scope = scope_for_system(provider_id=provider_id, actor="task:sync")
     report = SyncReport()
-    token = mining_account_lease_claim(scope=scope, account_id=account_id, now=clock(), token=lease_token)
+    try:
+        token = mining_account_lease_claim(scope=scope, account_id=account_id, now=clock(), token=lease_token)
+    except (OperationalError, InterfaceError) as exc:
+        # Nothing was claimed or written: the task waits for the database and tries again (it used to be dropped,
+        # leaving the account to the next fan-out, a whole interval after the database came back).
+        connection.close()
+        raise SyncInterrupted(sync_failure_classify(exc)) from exc
     if token is None:
         report.accounts_skipped += 1
         return report

@@ -21,6 +21,7 @@ class SyncFailure:
     message: str
     retryable: bool
     expected: bool = True  # False: a programming error, logged with its traceback for the operator
+    database_lost: bool = False  # the connection died: the retry waits for the database, not for a backoff
 
 
 class SyncInterrupted(Exception):
@@ -30,6 +31,7 @@ class SyncInterrupted(Exception):
         super().__init__(failure.message)
         self.user_message = failure.message
         self.retryable = failure.retryable
+        self.database_lost = failure.database_lost
 
 
 def sync_failure_classify(exc: BaseException) -> SyncFailure:
@@ -44,7 +46,8 @@ def sync_failure_classify(exc: BaseException) -> SyncFailure:
             retryable=False,
         )
     if isinstance(exc, OperationalError | InterfaceError):
-        return SyncFailure("The database connection was lost during the sync; it will be retried.", retryable=True)
+        return SyncFailure("The database connection was lost during the sync; it will be retried.", retryable=True,
+                           database_lost=True)
     if isinstance(exc, DatabaseError):
         return SyncFailure("The database refused a write during the sync (logged for the operator).",
                            retryable=False, expected=False)
