@@ -147,7 +147,7 @@ def profile_resync(sample: int) -> str:
     http = sum(v[3] for k, v in stats.stats.items() if k[2] in ("_send",) and "whitebit" in k[0])
     wait = sum(v[3] for k, v in stats.stats.items() if k[2] == "acquire" and "ratelimit" in k[0])
     db = sum(v[3] for k, v in stats.stats.items() if k[2] == "execute" and "psycopg" in k[0] and "cursor" in k[0])
-    stats.sort_stats("cumulative").print_stats(r"mining/(services|whitebit/client)", 25)
+    stats.sort_stats("cumulative").print_stats(r"mining/(services|whitebit/(client|transport))", 25)
     head = (f"in-process re-sync of {len(ids)} accounts: {wall:.2f}s wall; of the profiled {total:.2f}s: "
             f"HTTP to the pool {http:.2f}s ({http / total:.0%}), waiting for the rate budget {wait:.2f}s "
             f"({wait / total:.0%}), SQL {db:.2f}s ({db / total:.0%}), the rest (our Python) "

@@ -10,14 +10,14 @@ from django.utils import timezone
 
 from mining.models import AccountAssignment, MiningAccount
 from mining.services.upsert import RowCounts
-from mining.whitebit.types import MiningAccount as UpstreamAccount
+from mining.whitebit.types import UpstreamMiningAccount
 from tenants.access import Capability, Scope, get_in_scope, scoped
 from tenants.audit import audit_record
 from tenants.models import Customer
 
 
 def mining_accounts_import(
-    *, scope: Scope, upstream: list[UpstreamAccount]
+    *, scope: Scope, upstream: list[UpstreamMiningAccount]
 ) -> tuple[list[MiningAccount], RowCounts]:
     """Record the accounts the provider's key sees on the pool (new ones unassigned). Idempotent.
 

@@ -4,6 +4,9 @@ The pool's wire names differ between endpoints (`accountName` vs `account`, `has
 `hashrate`/`timestamp`, wrapped vs unwrapped bodies); those quirks stop in the `from_api` constructors here, so the
 rest of the portal sees one vocabulary with unit-suffixed names. Amounts and hashrates are exact `Decimal`s
 (see `amounts.py`), times are aware UTC datetimes. A body of the wrong shape raises `UnexpectedResponse`.
+
+Every type is named `Upstream…` so that it never reads like our models of the same thing (`mining.models.Reward`
+is the stored, tenant-owned row; `UpstreamReward` is what the pool said).
 """
 
 from __future__ import annotations
@@ -98,12 +101,12 @@ def _data(body: Mapping[str, Any]) -> Any:
 
 
 @dataclass(frozen=True)
-class MiningAccount:
+class UpstreamMiningAccount:
     name: str
     created_at: datetime
 
     @classmethod
-    def from_api(cls, raw: Any) -> MiningAccount:
+    def from_api(cls, raw: Any) -> UpstreamMiningAccount:
         obj = _obj(raw, "account")
         return cls(
             name=_str(_get(obj, "name"), "name"),
@@ -112,24 +115,24 @@ class MiningAccount:
 
 
 @dataclass(frozen=True)
-class MiningAccountsPage:
-    accounts: tuple[MiningAccount, ...]
+class UpstreamMiningAccountsPage:
+    accounts: tuple[UpstreamMiningAccount, ...]
     limit: int
     offset: int
 
     @classmethod
-    def from_api(cls, body: Mapping[str, Any], *, limit: int | None, offset: int | None) -> MiningAccountsPage:
+    def from_api(cls, body: Mapping[str, Any], *, limit: int | None, offset: int | None) -> UpstreamMiningAccountsPage:
         """`limit`/`offset` are echoed by the pool; fall back to what was sent (or the defaults) if absent."""
         items = _list(_data(body), "data")
         return cls(
-            accounts=tuple(MiningAccount.from_api(i) for i in items),
+            accounts=tuple(UpstreamMiningAccount.from_api(i) for i in items),
             limit=_int(body.get("limit", limit if limit is not None else 30), "limit"),
             offset=_int(body.get("offset", offset or 0), "offset"),
         )
 
 
 @dataclass(frozen=True)
-class Reward:
+class UpstreamReward:
     """One daily FPPS reward. Identity is (account, date_at): the sync layer upserts on it."""
 
     account: str
@@ -151,7 +154,7 @@ class Reward:
         return (self.account, self.date_at)
 
     @classmethod
-    def from_api(cls, raw: Any) -> Reward:
+    def from_api(cls, raw: Any) -> UpstreamReward:
         """`status`, the payout fields and `rewardCurrency` are absent in pre-2026 responses: tolerate that."""
         o = _obj(raw, "reward")
         return cls(
@@ -172,23 +175,23 @@ class Reward:
 
 
 @dataclass(frozen=True)
-class RewardsPage:
-    rewards: tuple[Reward, ...]
+class UpstreamRewardsPage:
+    rewards: tuple[UpstreamReward, ...]
     limit: int
     offset: int
 
     @classmethod
-    def from_api(cls, body: Mapping[str, Any], *, limit: int | None, offset: int | None) -> RewardsPage:
+    def from_api(cls, body: Mapping[str, Any], *, limit: int | None, offset: int | None) -> UpstreamRewardsPage:
         items = _list(_data(body), "data")
         return cls(
-            rewards=tuple(Reward.from_api(i) for i in items),
+            rewards=tuple(UpstreamReward.from_api(i) for i in items),
             limit=_int(body.get("limit", limit if limit is not None else 30), "limit"),
             offset=_int(body.get("offset", offset or 0), "offset"),
         )
 
 
 @dataclass(frozen=True)
-class HashratePoint:
+class UpstreamHashratePoint:
     """`hashrate_hs` is H/s. On worker hashrate the unit is disputed in the docs (TH/s vs H/s, contract §3.9); the
     SME correction says H/s everywhere, so both endpoints are read as H/s. `reject_rate` is a fraction (0.01 = 1%),
     only reported by account hashrate."""
@@ -199,12 +202,12 @@ class HashratePoint:
 
 
 @dataclass(frozen=True)
-class AccountHashrate:
+class UpstreamAccountHashrate:
     account: str
-    points: tuple[HashratePoint, ...]
+    points: tuple[UpstreamHashratePoint, ...]
 
     @classmethod
-    def from_api(cls, body: Mapping[str, Any], *, account: str) -> AccountHashrate:
+    def from_api(cls, body: Mapping[str, Any], *, account: str) -> UpstreamAccountHashrate:
         """An account disabled for mining may come back with an empty or missing list: both mean no points."""
         data = _data(body)
         if isinstance(data, list) and not data:  # [I] empty-data shape for a disabled account
@@ -214,7 +217,7 @@ class AccountHashrate:
         for raw in _list(d.get("hashrate") or [], "hashrate"):
             p = _obj(raw, "hashrate point")
             points.append(
-                HashratePoint(
+                UpstreamHashratePoint(
                     at=timestamp_to_datetime(_get(p, "timestamp"), "timestamp"),
                     hashrate_hs=_decimal(_get(p, "hashrate"), "hashrate"),
                     reject_rate=_opt_decimal(p.get("rejectRate"), "rejectRate"),
@@ -224,13 +227,13 @@ class AccountHashrate:
 
 
 @dataclass(frozen=True)
-class WorkerHashrate:
+class UpstreamWorkerHashrate:
     account: str
     worker: str
-    points: tuple[HashratePoint, ...]
+    points: tuple[UpstreamHashratePoint, ...]
 
     @classmethod
-    def from_api(cls, body: Mapping[str, Any], *, account: str, worker: str) -> WorkerHashrate:
+    def from_api(cls, body: Mapping[str, Any], *, account: str, worker: str) -> UpstreamWorkerHashrate:
         data = _data(body)
         if isinstance(data, list) and not data:
             return cls(account=account, worker=worker, points=())
@@ -239,7 +242,7 @@ class WorkerHashrate:
         for raw in _list(d.get("hashrates") or [], "hashrates"):
             p = _obj(raw, "hashrate point")
             points.append(
-                HashratePoint(
+                UpstreamHashratePoint(
                     at=timestamp_to_datetime(_get(p, "time"), "time"),
                     hashrate_hs=_decimal(_get(p, "hashrate"), "hashrate"),
                     reject_rate=_opt_decimal(p.get("rejectRate"), "rejectRate"),
@@ -249,12 +252,12 @@ class WorkerHashrate:
 
 
 @dataclass(frozen=True)
-class PayoutDestination:
+class UpstreamPayoutDestination:
     destination: str
     address: str | None
 
     @classmethod
-    def from_api(cls, body: Mapping[str, Any]) -> PayoutDestination:
+    def from_api(cls, body: Mapping[str, Any]) -> UpstreamPayoutDestination:
         """The payout endpoints answer without a `data` wrapper; accept a wrapped body too, in case that changes."""
         obj = body["data"] if isinstance(body.get("data"), Mapping) else body
         return cls(
@@ -264,21 +267,21 @@ class PayoutDestination:
 
 
 @dataclass(frozen=True)
-class StratumEndpoint:
+class UpstreamStratumEndpoint:
     url: str
     workers_count: int
 
 
 @dataclass(frozen=True)
-class MinerInfo:
+class UpstreamMinerInfo:
     fee_percent: Decimal
     workers_online: int
     workers_offline: int
     workers_low: int
-    stratum: tuple[StratumEndpoint, ...]
+    stratum: tuple[UpstreamStratumEndpoint, ...]
 
     @classmethod
-    def from_api(cls, body: Mapping[str, Any]) -> MinerInfo:
+    def from_api(cls, body: Mapping[str, Any]) -> UpstreamMinerInfo:
         d = _obj(_data(body), "data")
         workers = _obj(d.get("workers") or {}, "workers")  # `workers` was added 2026-04-02; absent means unknown
         return cls(
@@ -287,7 +290,7 @@ class MinerInfo:
             workers_offline=_int(workers.get("offline", 0), "workers.offline"),
             workers_low=_int(workers.get("low", 0), "workers.low"),
             stratum=tuple(
-                StratumEndpoint(
+                UpstreamStratumEndpoint(
                     url=_str(_get(_obj(s, "stratum"), "url"), "stratum.url"),
                     workers_count=_int(_obj(s, "stratum").get("workersCount", 0), "stratum.workersCount"),
                 )
@@ -297,13 +300,13 @@ class MinerInfo:
 
 
 @dataclass(frozen=True)
-class WorkerNamesPage:
+class UpstreamWorkerNamesPage:
     workers: tuple[str, ...]
     limit: int
     offset: int
 
     @classmethod
-    def from_api(cls, body: Mapping[str, Any], *, limit: int | None, offset: int | None) -> WorkerNamesPage:
+    def from_api(cls, body: Mapping[str, Any], *, limit: int | None, offset: int | None) -> UpstreamWorkerNamesPage:
         """Tolerates the unpaginated variant of §3.8 (no echoed limit): then the whole list is one page."""
         data = _data(body)
         names = data if isinstance(data, list) else _get(_obj(data, "data"), "workers")
@@ -317,10 +320,10 @@ class WorkerNamesPage:
 
 
 @dataclass(frozen=True)
-class WatcherLink:
+class UpstreamWatcherLink:
     """An active read-only link. `live_until_at` is None for links that never expire ("always").
 
-    The create call's response carries only id, link and times, so `WatcherLink` objects it returns take
+    The create call's response carries only id, link and times, so `UpstreamWatcherLink` objects it returns take
     `accounts`, `name` and `permissions` from the request the pool accepted.
     """
 
@@ -333,7 +336,7 @@ class WatcherLink:
     created_at: datetime
 
     @classmethod
-    def from_api(cls, raw: Any, *, defaults: Mapping[str, Any] | None = None) -> WatcherLink:
+    def from_api(cls, raw: Any, *, defaults: Mapping[str, Any] | None = None) -> UpstreamWatcherLink:
         o = _obj(raw, "watcher link")
         defaults = defaults or {}
         accounts = o.get("accounts", defaults.get("accounts"))

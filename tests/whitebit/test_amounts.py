@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mining.whitebit.amounts import AmountError, btc_to_sats, decimal_from_api, sats_to_btc
-from mining.whitebit.client import _json_parse
-from mining.whitebit.types import AccountHashrate, Reward
+from mining.whitebit.transport import json_parse
+from mining.whitebit.types import UpstreamAccountHashrate, UpstreamReward
 
 int_parts = st.integers(min_value=0, max_value=21_000_000)
 signs = st.sampled_from(["", "-"])
@@ -84,17 +84,17 @@ def test_btc_to_sats_refuses_non_finite_and_floats(bad):
 
 @given(st.decimals(allow_nan=False, allow_infinity=False, places=None))
 def test_json_numbers_parse_to_the_exact_decimal(value):
-    parsed = _json_parse(json.dumps({"rejectRate": "__N__"}).replace('"__N__"', str(value)).encode())
+    parsed = json_parse(json.dumps({"rejectRate": "__N__"}).replace('"__N__"', str(value)).encode())
     assert isinstance(parsed["rejectRate"], Decimal | int)
     assert Decimal(parsed["rejectRate"]) == value
 
 
 def test_json_parse_never_produces_a_float():
-    parsed = _json_parse(b'{"a":0.1,"b":1e-3,"c":[0.30000000000000004],"d":7}')
+    parsed = json_parse(b'{"a":0.1,"b":1e-3,"c":[0.30000000000000004],"d":7}')
     assert parsed == {"a": Decimal("0.1"), "b": Decimal("0.001"), "c": [Decimal("0.30000000000000004")], "d": 7}
     assert not any(isinstance(v, float) for v in (parsed["a"], parsed["b"], parsed["c"][0]))
     with pytest.raises(ValueError):
-        _json_parse(b'{"a":NaN}')
+        json_parse(b'{"a":NaN}')
 
 
 @given(btc_strings(), btc_strings())
@@ -106,7 +106,7 @@ def test_reward_amounts_are_exact(reward_case, fee_case):
         "miningAccountName": "m", "date": 1641081600, "totalReward": str(total), "reward": reward_text,
         "fee": fee_text, "fppsRate": "0.000125", "hashRate": "123.4533333333333333",
     }
-    r = Reward.from_api(raw)
+    r = UpstreamReward.from_api(raw)
     assert btc_to_sats(r.reward) == reward_sats
     assert btc_to_sats(r.fee) == fee_sats
     assert btc_to_sats(r.total_reward) == reward_sats + fee_sats
@@ -114,11 +114,11 @@ def test_reward_amounts_are_exact(reward_case, fee_case):
 
 
 def test_reject_rate_number_is_an_exact_decimal():
-    body = _json_parse(
+    body = json_parse(
         b'{"data":{"account":"a","hashrate":[{"timestamp":1709340000,"hashrate":"1.1","rejectRate":0.1},'
         b'{"timestamp":1709343600,"hashrate":"0","rejectRate":0}]}}'
     )
-    points = AccountHashrate.from_api(body, account="a").points
+    points = UpstreamAccountHashrate.from_api(body, account="a").points
     assert points[0].reject_rate == Decimal("0.1") and str(points[0].reject_rate) == "0.1"
     assert points[1].reject_rate == 0 and isinstance(points[1].reject_rate, Decimal)
     assert points[0].hashrate_hs == Decimal("1.1")

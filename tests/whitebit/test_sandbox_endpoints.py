@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from mining.whitebit.sandbox.simulation import DAY, HOUR
+from mining.whitebit.sandbox.worker_model import DAY, HOUR
 
 P = "/api/v4/mining"
 ADDRESS_KEY_INVALID = "miningPool.validation.payoutDestination.invalidBtcAddress"

@@ -9,12 +9,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mining.whitebit.sandbox.simulation import (
+from mining.whitebit.sandbox.simulation import Fleet
+from mining.whitebit.sandbox.worker_model import (
     DAY,
     FIVE_MINUTES,
     HASHRATE_QUANTUM,
     HOUR,
-    Fleet,
     btc_str,
     worker_hour,
     worker_nominal_hs,

@@ -9,15 +9,15 @@ import pytest
 
 from mining.whitebit.errors import UnexpectedResponse
 from mining.whitebit.types import (
-    AccountHashrate,
-    MinerInfo,
-    MiningAccountsPage,
-    PayoutDestination,
-    Reward,
-    RewardsPage,
-    WatcherLink,
-    WorkerHashrate,
-    WorkerNamesPage,
+    UpstreamAccountHashrate,
+    UpstreamMinerInfo,
+    UpstreamMiningAccountsPage,
+    UpstreamPayoutDestination,
+    UpstreamReward,
+    UpstreamRewardsPage,
+    UpstreamWatcherLink,
+    UpstreamWorkerHashrate,
+    UpstreamWorkerNamesPage,
 )
 
 REWARD = {
@@ -29,7 +29,7 @@ REWARD = {
 
 
 def test_reward_full_and_legacy_shapes():
-    page = RewardsPage.from_api({"offset": 0, "limit": 30, "data": [REWARD]}, limit=None, offset=None)
+    page = UpstreamRewardsPage.from_api({"offset": 0, "limit": 30, "data": [REWARD]}, limit=None, offset=None)
     r = page.rewards[0]
     assert (page.limit, page.offset) == (30, 0)
     assert r.account == "miner123" and r.status == "pending" and r.currency == "BTC"
@@ -38,35 +38,36 @@ def test_reward_full_and_legacy_shapes():
     assert r.total_reward == r.reward + r.fee == Decimal("0.00125")
     legacy_keys = ("miningAccountName", "totalReward", "reward", "fee", "fppsRate", "hashRate", "date")
     legacy = {k: REWARD[k] for k in legacy_keys}
-    old = Reward.from_api(legacy)
+    old = UpstreamReward.from_api(legacy)
     assert old.status is None and old.payout_destination is None and old.payout_at is None and old.currency == "BTC"
 
 
 def test_hashrate_quirks():
-    acc = AccountHashrate.from_api(
+    acc = UpstreamAccountHashrate.from_api(
         {"data": {"account": "a",
                   "hashrate": [{"timestamp": 1709340000, "hashrate": "42.5", "rejectRate": Decimal("0.01")}]}},
         account="a",
     )
     assert acc.points[0].at == datetime.fromtimestamp(1709340000, UTC) and acc.points[0].reject_rate == Decimal("0.01")
-    assert AccountHashrate.from_api({"data": []}, account="a").points == ()
-    assert AccountHashrate.from_api({"data": {"account": "a", "hashrate": []}}, account="a").points == ()
+    assert UpstreamAccountHashrate.from_api({"data": []}, account="a").points == ()
+    assert UpstreamAccountHashrate.from_api({"data": {"account": "a", "hashrate": []}}, account="a").points == ()
     wk_body = {"data": {"hashrates": [{"time": 1709290000, "hashrate": "42.1"}]}}
-    wk = WorkerHashrate.from_api(wk_body, account="a", worker="w")
+    wk = UpstreamWorkerHashrate.from_api(wk_body, account="a", worker="w")
     assert wk.points[0].hashrate_hs == Decimal("42.1") and wk.points[0].reject_rate is None
     with pytest.raises(UnexpectedResponse):  # account-hashrate keys on the worker endpoint
-        WorkerHashrate.from_api({"data": {"hashrates": [{"timestamp": 1, "hashrate": "1"}]}}, account="a", worker="w")
+        UpstreamWorkerHashrate.from_api({"data": {"hashrates": [{"timestamp": 1, "hashrate": "1"}]}},
+                                        account="a", worker="w")
 
 
 def test_payout_unwrapped_and_wrapped():
-    assert PayoutDestination.from_api({"payoutDestination": "main_balance", "externalAddress": None}) == \
-        PayoutDestination("main_balance", None)
-    assert PayoutDestination.from_api({"data": {"payoutDestination": "external_address", "externalAddress": "bc1q"}}) \
-        == PayoutDestination("external_address", "bc1q")
+    assert UpstreamPayoutDestination.from_api({"payoutDestination": "main_balance", "externalAddress": None}) == \
+        UpstreamPayoutDestination("main_balance", None)
+    wrapped = {"data": {"payoutDestination": "external_address", "externalAddress": "bc1q"}}
+    assert UpstreamPayoutDestination.from_api(wrapped) == UpstreamPayoutDestination("external_address", "bc1q")
 
 
 def test_miner_info():
-    info = MinerInfo.from_api({"data": {"fee": "2.5", "workers": {"online": 1, "offline": 2, "low": 3},
+    info = UpstreamMinerInfo.from_api({"data": {"fee": "2.5", "workers": {"online": 1, "offline": 2, "low": 3},
                                "stratum": [{"url": "stratum+tcp://pool.whitebit.com:3333", "workersCount": 5}]}})
     assert info.fee_percent == Decimal("2.5")
     assert (info.workers_online, info.workers_offline, info.workers_low) == (1, 2, 3)
@@ -75,21 +76,22 @@ def test_miner_info():
 
 def test_worker_names_paginated_and_flat():
     body = {"data": {"workers": ["w1", "w2"]}, "limit": 50, "offset": 0}
-    page = WorkerNamesPage.from_api(body, limit=50, offset=None)
+    page = UpstreamWorkerNamesPage.from_api(body, limit=50, offset=None)
     assert page.workers == ("w1", "w2") and page.limit == 50
-    flat = WorkerNamesPage.from_api({"data": ["w1"]}, limit=None, offset=None)
+    flat = UpstreamWorkerNamesPage.from_api({"data": ["w1"]}, limit=None, offset=None)
     assert flat.workers == ("w1",) and flat.limit == 100
 
 
 def test_watcher_link_create_and_list_shapes():
-    created = WatcherLink.from_api(
+    created = UpstreamWatcherLink.from_api(
         {"id": "abc", "link": "https://whitebit.com/mining-pool/watcher-link/abc", "liveUntil": None,
          "createdAt": 1709340000},
         defaults={"accounts": ["a"], "name": "n", "permissions": ["dashboard"]},
     )
     assert created.live_until_at is None and created.accounts == ("a",) and created.permissions == ("dashboard",)
-    listed = WatcherLink.from_api({"id": "abc", "accounts": ["a"], "name": "n", "link": "l", "permissions": ["rewards"],
-                                   "liveUntil": 1709944800, "createdAt": 1709340000})
+    listed = UpstreamWatcherLink.from_api({"id": "abc", "accounts": ["a"], "name": "n", "link": "l",
+                                           "permissions": ["rewards"], "liveUntil": 1709944800,
+                                           "createdAt": 1709340000})
     assert listed.live_until_at == datetime.fromtimestamp(1709944800, UTC)
 
 
@@ -102,10 +104,10 @@ def test_watcher_link_create_and_list_shapes():
 ])
 def test_wrong_shapes_raise_unexpected_response(body):
     with pytest.raises(UnexpectedResponse) as exc:
-        MiningAccountsPage.from_api(body, limit=None, offset=None)
+        UpstreamMiningAccountsPage.from_api(body, limit=None, offset=None)
     assert exc.value.retryable is False
 
 
 def test_amount_float_is_a_shape_error():
     with pytest.raises(UnexpectedResponse):
-        Reward.from_api({**REWARD, "reward": 0.001})
+        UpstreamReward.from_api({**REWARD, "reward": 0.001})

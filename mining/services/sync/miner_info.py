@@ -9,10 +9,10 @@ from django.db import transaction
 from mining.models import MiningAccount, SyncDataset
 from mining.services.sync.run import SyncRun, state_success
 from mining.services.upsert import RowCounts
-from mining.whitebit.types import MinerInfo
+from mining.whitebit.types import UpstreamMinerInfo
 
 
-def miner_info_values(info: MinerInfo) -> dict:
+def miner_info_values(info: UpstreamMinerInfo) -> dict:
     """The account row's fields that miners/info fills (the sync and the onboarding hand-over share them)."""
     return {
         "pool_fee_percent": info.fee_percent,

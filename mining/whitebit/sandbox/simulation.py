@@ -2,7 +2,8 @@
 
 Nothing is precomputed or stored. Every value is derived from a BLAKE2b hash of its coordinates, so the same
 question always gets the same answer (across requests, processes and restarts) and a request costs only the buckets
-it asks for. Hour and day sums are memoised because they are pure.
+it asks for. Hour and day sums are memoised because they are pure. The per-worker functions and the time units
+live in `worker_model.py`; this module composes them into the fleet: accounts, points and rewards.
 
 Agreement rules (what the property tests check, exactly, with no rounding anywhere):
 
@@ -27,151 +28,36 @@ Agreement rules (what the property tests check, exactly, with no rounding anywhe
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Context, Decimal, Inexact
-from functools import lru_cache
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from mining.whitebit.sandbox.btc_address import segwit_encode
+from mining.whitebit.sandbox.worker_model import (
+    DAY,
+    FIVE_MINUTES,
+    HOUR,
+    INTERVAL_SECONDS,
+    POINTS_PER_BUCKET,
+    STATE_SLOT_HOURS,
+    WORKER_STATES,
+    HourSample,
+    ceil_to,
+    digest,
+    exact_mean,
+    floor_to,
+    fpps_rate_sats_per_ph,
+    uint,
+    worker_bucket_sums,
+    worker_hour,
+    worker_state,
+)
 
-FIVE_MINUTES = 300
-HOUR = 3600
-DAY = 86400
-INTERVAL_SECONDS = {"5m": FIVE_MINUTES, "1h": HOUR, "24h": DAY}
-POINTS_PER_BUCKET = {"5m": 1, "1h": 12, "24h": 288}
-HASHRATE_QUANTUM = 9
 SATS_PER_BTC = 100_000_000
 H_PER_PH = 10**15
-STATE_SLOT_HOURS = 3
 FEE_CHOICES = ("2.5", "2", "1.5", "3")
 REJECT_RATE_PLACES = Decimal("0.0001")
-_EXACT = Context(prec=80, traps=[Inexact])
-_SAT = Decimal(1).scaleb(-8)
-
-
-def _digest(seed: int, *parts: object) -> bytes:
-    text = "|".join([str(seed), *(str(p) for p in parts)])
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=64, person=b"wb-sandbox").digest()
-
-
-def _uint(seed: int, *parts: object) -> int:
-    return int.from_bytes(_digest(seed, *parts)[:8], "big")
-
-
-def exact_mean(total: int, count: int) -> Decimal:
-    """`total / count` as an exact Decimal; raises `decimal.Inexact` if the quotient does not terminate."""
-    return _EXACT.divide(Decimal(total), Decimal(count))
-
-
-def hs_str(value: Decimal | int) -> str:
-    """Plain decimal notation (never exponent form), as the pool's decimal strings are."""
-    return format(Decimal(value), "f")
-
-
-def btc_str(sats: int) -> str:
-    """An exact 8-decimal BTC string for an integer of satoshis."""
-    return format(Decimal(sats).scaleb(-8), "f")
-
-
-# ---- per-worker pure functions (memoised; arguments are the complete key) -------------------------------------
-
-
-@lru_cache(maxsize=65536)
-def worker_nominal_hs(seed: int, account: str, worker: str) -> int:
-    """The worker's rated hashrate: an ASIC between 90 and 250 TH/s."""
-    return 90 * 10**12 + _uint(seed, account, worker, "nominal") % (160 * 10**12 + 1)
-
-
-@lru_cache(maxsize=65536)
-def worker_reject_ppm(seed: int, account: str, worker: str) -> int:
-    """Typical reject rate, 0.1 %–2 % in parts per million."""
-    return 1_000 + _uint(seed, account, worker, "reject") % 19_001
-
-
-@lru_cache(maxsize=262144)
-def worker_state(seed: int, account: str, worker: str, slot: int) -> str:
-    """'online', 'low' or 'offline' for a 3-hour slot: outages and degraded periods that end by themselves."""
-    roll = _uint(seed, account, worker, "state", slot) % 1000
-    if roll < 60:
-        return "offline"
-    if roll < 140:
-        return "low"
-    return "online"
-
-
-@dataclass(frozen=True)
-class HourSample:
-    points: tuple[int, ...]  # twelve 5-minute accepted hashrates, H/s
-    rejected: tuple[int, ...]  # twelve 5-minute rejected hashrates, H/s
-    total: int
-    rejected_total: int
-
-
-WORKER_STATES = ("online", "low", "zero", "offline")
-# miners/info's groups: a `zero` worker (connected, listed, at 0 H/s) is one the pool counts online.
-POOL_COUNT_OF_STATE = {"online": "online", "zero": "online", "low": "low", "offline": "offline"}
-
-
-@lru_cache(maxsize=262144)
-def worker_hour(seed: int, account: str, worker: str, hour: int, state: str | None = None) -> HourSample:
-    """The twelve 5-minute points of hour index `hour` (= unix time // 3600), from a single hash.
-
-    `state` replaces the simulated state of the hour (the control plane's `POST /_sandbox/workers`); the noise is
-    the same, so an overridden worker keeps its own character.
-    """
-    state = state or worker_state(seed, account, worker, hour // STATE_SLOT_HOURS)
-    nominal = worker_nominal_hs(seed, account, worker)
-    base_ppm = worker_reject_ppm(seed, account, worker) * (3 if state == "low" else 1)
-    raw = _digest(seed, account, worker, "5m", hour)
-    points = []
-    rejected = []
-    for i in range(12):
-        chunk = raw[i * 5 : i * 5 + 5]
-        noise = int.from_bytes(chunk[:3], "big")
-        if state in ("offline", "zero"):
-            value = 0
-        elif state == "low":
-            value = nominal * (300_000 + noise % 300_001) // 1_000_000
-        else:
-            value = nominal * (960_000 + noise % 80_001) // 1_000_000
-        value -= value % HASHRATE_QUANTUM
-        ppm = base_ppm * (50 + int.from_bytes(chunk[3:], "big") % 101) // 100
-        points.append(value)
-        rejected.append(value * ppm // 1_000_000)
-    return HourSample(tuple(points), tuple(rejected), sum(points), sum(rejected))
-
-
-@lru_cache(maxsize=1 << 20)
-def worker_day(seed: int, account: str, worker: str, day: int) -> tuple[int, int]:
-    """(accepted, rejected) sums of the 288 5-minute points of the UTC day starting at `day` (unix seconds)."""
-    first_hour = day // HOUR
-    total = 0
-    rejected = 0
-    for hour in range(first_hour, first_hour + 24):
-        sample = worker_hour(seed, account, worker, hour)
-        total += sample.total
-        rejected += sample.rejected_total
-    return total, rejected
-
-
-def worker_bucket_sums(seed: int, account: str, worker: str, interval: str, start: int) -> tuple[int, int]:
-    """(accepted, rejected) sums over the 5-minute points inside the bucket starting at `start`."""
-    if interval == "5m":
-        sample = worker_hour(seed, account, worker, start // HOUR)
-        idx = (start % HOUR) // FIVE_MINUTES
-        return sample.points[idx], sample.rejected[idx]
-    if interval == "1h":
-        sample = worker_hour(seed, account, worker, start // HOUR)
-        return sample.total, sample.rejected_total
-    return worker_day(seed, account, worker, start)
-
-
-@lru_cache(maxsize=16384)
-def fpps_rate_sats_per_ph(seed: int, day: int, base_sats: int) -> int:
-    """The day's gross FPPS rate in satoshis per PH/s per day: the base ±5 % (difficulty and fees move it)."""
-    return base_sats * (950 + _uint(seed, "fpps", day) % 101) // 1000
 
 
 # ---- the fleet ---------------------------------------------------------------------------------------------------
@@ -221,14 +107,6 @@ class DailyReward:
         return "canceled" if self.canceled else "successful"
 
 
-def floor_to(ts: int, step: int) -> int:
-    return ts - ts % step
-
-
-def ceil_to(ts: int, step: int) -> int:
-    return -(-ts // step) * step
-
-
 class Fleet:
     """The seeded accounts and their workers. Stateless apart from construction; safe to share between threads.
 
@@ -263,10 +141,10 @@ class Fleet:
         self.accounts: dict[str, SeededAccount] = {}
         for i in range(1, accounts + 1):
             name = f"acct_{i:0{width}d}"
-            created_at = self.epoch - (accounts - i + 1) * DAY + _uint(seed, name, "created") % (DAY // 2)
-            fee = FEE_CHOICES[_uint(seed, name, "fee") % len(FEE_CHOICES)]
+            created_at = self.epoch - (accounts - i + 1) * DAY + uint(seed, name, "created") % (DAY // 2)
+            fee = FEE_CHOICES[uint(seed, name, "fee") % len(FEE_CHOICES)]
             external = i % 2 == 0
-            address = segwit_encode(0, _digest(seed, name, "address")[:20]) if external else None
+            address = segwit_encode(0, digest(seed, name, "address")[:20]) if external else None
             self.accounts[name] = SeededAccount(
                 name=name,
                 index=i,
@@ -360,7 +238,7 @@ class Fleet:
         return sample.points[idx], sample.rejected[idx]
 
     def stratum_port(self, account: str, worker: str) -> int:
-        return 3334 if _uint(self.seed, account, worker, "stratum") % 3 == 0 else 3333
+        return 3334 if uint(self.seed, account, worker, "stratum") % 3 == 0 else 3333
 
     # -- rewards --
 
@@ -381,7 +259,7 @@ class Fleet:
         rate = fpps_rate_sats_per_ph(self.seed, day, self.fpps_base_sats)
         total_sats = total_hs * rate // (POINTS_PER_BUCKET["24h"] * H_PER_PH)
         fee_sats = (total_sats * seeded.fee_bp + 5_000) // 10_000
-        roll = _uint(self.seed, account, day, "settle")
+        roll = uint(self.seed, account, day, "settle")
         return DailyReward(
             account=account,
             date=day,
@@ -391,7 +269,7 @@ class Fleet:
             fee_sats=fee_sats,
             settle_at=day + 2 * DAY + roll % (6 * HOUR),
             canceled=(roll >> 32) % 100 < 2,
-            tx_hash=_digest(self.seed, account, day, "tx")[:32].hex(),
+            tx_hash=digest(self.seed, account, day, "tx")[:32].hex(),
         )
 
     def rewards(self, accounts: Sequence[str], start: int | None, end: int, now: int) -> Iterator[DailyReward]:

@@ -5,7 +5,7 @@ Why: the simulated fleet decides each worker's state by a hash, so a test (or th
 or an `offline` worker on a given account would have to hunt for one. A set state holds from `since` (default: the
 start of the newest complete hour at the data clock, so the hourly point the sync reads already shows it) and
 everything the pool reports follows it: the worker's points, `workers/names`, the counts of `miners/info`, the
-account's points and the rewards of the days it touches. Each function answers `(status, body)`; `app.py` wraps it.
+account's points and the rewards of the days it touches. Each function answers `(status, body)`; `control.py` wraps it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from mining.whitebit.sandbox.simulation import HOUR, POOL_COUNT_OF_STATE, WORKER_STATES, floor_to
+from mining.whitebit.sandbox.worker_model import HOUR, POOL_COUNT_OF_STATE, WORKER_STATES, floor_to
 
 if TYPE_CHECKING:
     from mining.whitebit.sandbox.app import SandboxApp
