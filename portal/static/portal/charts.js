@@ -7,6 +7,26 @@
   window.portalCharts = charts;
   var UNITS = [["EH/s", 1e18], ["PH/s", 1e15], ["TH/s", 1e12], ["GH/s", 1e9], ["MH/s", 1e6], ["kH/s", 1e3]];
   var PALETTE = ["#0b6bcb", "#c2410c", "#15803d", "#7e22ce", "#be123c", "#0f766e", "#a16207", "#4338ca"];
+  // Lines that stand out on the dark surface (dark mode), in the same order, so a series keeps its hue.
+  var PALETTE_DARK = ["#6cb6ff", "#fb923c", "#4ade80", "#c084fc", "#fb7185", "#2dd4bf", "#facc15", "#a5b4fc"];
+
+  // The theme's colours (portal.css custom properties), read when a chart is drawn: axes, grid and the "no data"
+  // band follow light or dark mode, and every chart is drawn again when the reader switches theme.
+  function themeColour(name, fallback) {
+    var value = window.getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+    return value || fallback;
+  }
+
+  function isDark() {
+    return themeColour("color-scheme", "light").indexOf("dark") !== -1;
+  }
+
+  function axis(extra) {
+    var a = { stroke: themeColour("--muted", "#5b6570"), grid: { stroke: themeColour("--line", "#d8dee4"), width: 1 },
+              ticks: { stroke: themeColour("--line", "#d8dee4"), width: 1 } };
+    Object.keys(extra || {}).forEach(function (k) { a[k] = extra[k]; });
+    return a;
+  }
 
   function fmtHs(v) {
     if (v == null) return "–";
@@ -39,7 +59,7 @@
           if (!gaps || !gaps.length) return;
           var ctx = u.ctx, top = u.bbox.top, height = u.bbox.height;
           ctx.save();
-          ctx.fillStyle = "rgba(91, 101, 112, 0.16)";
+          ctx.fillStyle = themeColour("--gap-band", "rgba(91, 101, 112, 0.16)");
           gaps.forEach(function (g) {
             var x0 = Math.max(u.bbox.left, u.valToPos(g[0], "x", true));
             var x1 = Math.min(u.bbox.left + u.bbox.width, u.valToPos(g[1], "x", true));
@@ -56,8 +76,9 @@
     if (!source) return;
     var data = JSON.parse(source.textContent);
     if (!data.times.length) { el.setAttribute("data-drawn", "0"); return; }
+    var palette = isDark() ? PALETTE_DARK : PALETTE;
     var series = [{}].concat(data.series.map(function (s, i) {
-      return { label: s.label, stroke: PALETTE[i % PALETTE.length], width: 2, spanGaps: false,
+      return { label: s.label, stroke: palette[i % palette.length], width: 2, spanGaps: false,
                value: function (u, v) { return fmtHs(v); } };
     }));
     var opts = {
@@ -66,7 +87,7 @@
       series: series,
       scales: { x: { time: true } },
       tzDate: tzDateFor(el),
-      axes: [{}, { size: 96, values: function (u, vals) { return vals.map(fmtHs); } }],
+      axes: [axis(), axis({ size: 96, values: function (u, vals) { return vals.map(fmtHs); } })],
       legend: { live: true },
       plugins: [gapBands(data.gaps)],
     };
@@ -83,6 +104,14 @@
 
   document.addEventListener("DOMContentLoaded", init);
   document.addEventListener("htmx:afterSettle", init);
+  document.addEventListener("portal:theme", function () {
+    charts.splice(0).forEach(function (u) {
+      var el = u.root.parentNode;
+      u.destroy();
+      if (el) el.removeAttribute("data-drawn");
+    });
+    if (document.readyState !== "loading") init();
+  });
   window.addEventListener("resize", function () {
     charts.forEach(function (u) {
       var el = u.root.parentNode;
