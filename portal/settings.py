@@ -274,7 +274,7 @@ CELERY_BEAT_SCHEDULE["billing-close-previous-month"] = {
     "task": "billing.tasks.billing_close_previous_month",
     "schedule": crontab(minute=0, hour=BILLING_CLOSE_HOUR_UTC, day_of_month=BILLING_CLOSE_DAY),
 }
-# Month exports built by a task (billing/services/exports.py): where the files go, and the worker's lease.
+# Month exports built by a task (billing/exports/jobs.py): where the files go, and the worker's lease.
 BILLING_EXPORT_DIR = Path(env.str("BILLING_EXPORT_DIR", default=str(VAR_DIR / "exports")))
 BILLING_EXPORT_LEASE_S = env.int("BILLING_EXPORT_LEASE_S", default=120)  # no heartbeat this long: the build died
 CELERY_BEAT_SCHEDULE["billing-export-sweep"] = {"task": "billing.tasks.billing_export_sweep_task", "schedule": 60.0}

@@ -27,6 +27,8 @@ class PayoutChangeStatus(models.TextChoices):
 
 
 PENDING_STATUSES = (PayoutChangeStatus.REQUESTED, PayoutChangeStatus.HELD, PayoutChangeStatus.APPLYING)
+
+
 CANCELABLE_STATUSES = (PayoutChangeStatus.REQUESTED, PayoutChangeStatus.HELD)
 
 

@@ -1,4 +1,6 @@
-"""Reads for billing pages and exports, always through tenants.access (a customer sees only its own)."""
+"""Reads of statements, always through tenants.access (a customer sees only its own): the frozen statement of a
+closed month, the one computed the same way for an open month, and the API's list.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +10,13 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
-from billing.models import BillingMonth, Statement
+from billing.models import Statement
 from billing.periods import month_end, month_start
+from billing.selectors.months import billing_month_is_closed
 from billing.snapshot import statement_load
 from billing.statements import StatementData, statements_compute
 from tenants.access import Scope, get_in_scope, scoped
 from tenants.models import Customer
-
-
-def billing_month_is_closed(*, scope: Scope, period: date) -> bool:
-    """Whether the provider closed the month (a customer scope may ask: it decides what its statement shows)."""
-    return scoped(BillingMonth, scope.provider_wide_reads()).filter(period=period, closed_at__isnull=False).exists()
 
 
 def statement_list(*, scope: Scope, period: date | None = None) -> QuerySet[Statement]:
@@ -66,3 +64,8 @@ def statement_month_to_date(*, scope: Scope, customer_id: int, today: date) -> M
     except ValidationError:  # the provider has not recorded the month's BTC price for fiat fees yet
         return MonthToDate(period, None, price_missing=True)
     return MonthToDate(period, data)
+
+
+def statement_list_api(*, scope: Scope) -> QuerySet[Statement]:
+    """Closed statements in the scope (a customer scope: its own)."""
+    return scoped(Statement, scope)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from mining.labels_models import AccountLabel, Label, WorkerLabel
+from mining.models import MiningAccount, Worker
+from mining.models.labels import AccountLabel, Label, WorkerLabel
 from tenants.access import Scope, ScopeKind, scoped
 
 
@@ -74,8 +75,6 @@ def customers_with_label(qs: QuerySet, label_id: int | None) -> QuerySet:
     """Customers holding an account with the label, or an account with a worker that has it."""
     if label_id is None:
         return qs
-    from mining.models import MiningAccount, Worker
-
     by_account = MiningAccount.objects.filter(customer_id=OuterRef("pk")).filter(_account_has(label_id, "pk"))
     by_worker = Worker.objects.filter(customer_id=OuterRef("pk")).filter(_worker_has(label_id, "pk"))
     return qs.filter(Exists(by_account) | Exists(by_worker))

@@ -1,4 +1,5 @@
-"""Hashrate series for the portal's charts, read from the pool's three series the sync copies (5 min, 1 h, 24 h).
+"""Hashrate series for the portal's charts and the API, read from the pool's three series the sync copies
+(5 min, 1 h, 24 h).
 
 A chart ends at the newest point the portal holds for the scope, not at the wall clock: a page then shows the data
 it has (and says up to when), and the same data always draws the same chart. Every read here is a fixed number of
@@ -20,9 +21,21 @@ from decimal import Decimal
 
 from django.db.models import Count, F, Max, Min, Q, QuerySet, Sum
 
-from mining.models import AccountHashrateSample, Interval, WorkerHashrateSample
-from tenants.access import Scope, scoped
+from mining.models import AccountHashrateSample, Interval, MiningAccount, Worker, WorkerHashrateSample
+from tenants.access import Scope, get_in_scope, scoped
 from tenants.models import Customer
+
+
+def account_hashrate_series(*, scope: Scope, account_id: int) -> QuerySet[AccountHashrateSample]:
+    """One account's samples (404 when the account is not in the scope); the caller filters interval and range."""
+    account = get_in_scope(MiningAccount, scope, pk=account_id)
+    return scoped(AccountHashrateSample, scope).filter(account=account)
+
+
+def worker_hashrate_series(*, scope: Scope, worker_id: int) -> QuerySet[WorkerHashrateSample]:
+    worker = get_in_scope(Worker, scope, pk=worker_id)
+    return scoped(WorkerHashrateSample, scope).filter(worker=worker)
+
 
 RANGES: dict[str, timedelta] = {
     "6h": timedelta(hours=6),
@@ -31,7 +44,11 @@ RANGES: dict[str, timedelta] = {
     "30d": timedelta(days=30),
     "1y": timedelta(days=365),
 }
+
+
 RANGE_LABELS = {"6h": "6 hours", "24h": "24 hours", "7d": "7 days", "30d": "30 days", "1y": "1 year"}
+
+
 # Which resolutions each range may be drawn at: the retention keeps 5-minute points 35 days, and a chart of more
 # than a few thousand points says nothing more on a screen.
 ALLOWED_INTERVALS: dict[str, tuple[str, ...]] = {
@@ -41,10 +58,16 @@ ALLOWED_INTERVALS: dict[str, tuple[str, ...]] = {
     "30d": (Interval.H1, Interval.D1),
     "1y": (Interval.H1, Interval.D1),
 }
+
+
 DEFAULT_INTERVAL = {"6h": Interval.M5, "24h": Interval.M5, "7d": Interval.H1, "30d": Interval.H1, "1y": Interval.D1}
+
+
 # The pool's step for each series: the distance between two consecutive points when none is missing.
 STEPS: dict[str, timedelta] = {Interval.M5: timedelta(minutes=5), Interval.H1: timedelta(hours=1),
                                Interval.D1: timedelta(days=1)}
+
+
 STEP_WORDS = {Interval.M5: "5-minute", Interval.H1: "hourly", Interval.D1: "daily"}
 
 

@@ -1,8 +1,7 @@
-"""Reads for the statements pages (staff and customers): months, a month's statements, export jobs.
+"""Reads of billing months: whether one is closed, the statements pages' overview of months and one month's rows.
 
-Why these live apart from `billing.selectors`: they shape rows for pages (a month's state in words, a page of a
-draft month computed for the customers on that page only), and each costs a fixed number of queries whatever the
-number of customers.
+Each costs a fixed number of queries whatever the number of customers (a page of a draft month is computed for the
+customers on that page only); everything goes through tenants.access.
 """
 
 from __future__ import annotations
@@ -13,13 +12,26 @@ from datetime import date, datetime
 
 from django.db.models import Min, QuerySet, Sum
 
-from billing.models import BillingMonth, ContractVersion, ExportJob, Statement
+from billing.models import BillingMonth, ContractVersion, Statement
 from billing.periods import month_end, month_start
-from billing.selectors_health import data_health
+from billing.selectors.data_health import data_health
 from billing.statements import StatementData, statements_compute
 from mining.models import Reward
 from tenants.access import Scope, scoped
 from tenants.models import Customer
+
+
+def billing_month_is_closed(*, scope: Scope, period: date) -> bool:
+    """Whether the provider closed the month (a customer scope may ask: it decides what its statement shows)."""
+    return scoped(BillingMonth, scope.provider_wide_reads()).filter(period=period, closed_at__isnull=False).exists()
+
+
+def billing_month_closed_from(provider_id: int, day: date) -> bool:
+    """Whether the provider closed the month of `day` or a later one; registered as mining's account-move rule
+    (`mining.account_moves`), which holds the provider's id of an account already read in the caller's scope."""
+    return BillingMonth.objects.filter(provider_id=provider_id, period__gte=day.replace(day=1),
+                                       closed_at__isnull=False).exists()
+
 
 MONTH_TOTALS = ("gross_sats", "pool_fee_sats", "net_sats", "provider_share_sats", "customer_share_sats",
                 "hosting_fee_sats", "sla_credit_sats", "adjustments_sats", "customer_net_sats")
@@ -94,15 +106,6 @@ def month_statements_draft(*, scope: Scope, period: date, today: date, customers
     for data in datas:
         data.customer = by_id[data.customer_id]  # for the row's link (its slug), no query per row
     return datas
-
-
-def export_jobs_latest(*, scope: Scope, period: date) -> dict[str, ExportJob]:
-    """The newest export job of each kind for the month (one query)."""
-    latest: dict[str, ExportJob] = {}
-    for job in scoped(ExportJob, scope).filter(period=period).order_by("-created_at", "-pk")[:20]:
-        latest.setdefault(job.kind, job)
-    return latest
-
 
 
 def month_accounts_short(*, scope: Scope, period: date, today: date) -> list[tuple[str, str]]:

@@ -1,7 +1,4 @@
-"""Models of accounts and access: invitations, a user's session generation, hashed recovery codes.
-
-Imported by `tenants.models` so Django registers them with the tenants app; kept apart so that module stays
-about the tenant tree.
+"""Models of accounts and access: invitations, a user's session generation, hashed recovery codes, security events.
 """
 
 from __future__ import annotations
@@ -15,7 +12,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django_otp.models import Device, ThrottlingMixin
 
-from tenants.models import Customer, Provider
+from tenants.models.customers import Customer
+from tenants.models.providers import Provider
 
 
 class Invitation(models.Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 
-from billing.exports import (
+from billing.exports.month import (
     BTC_COLUMNS,
     DETAIL_COLUMNS,
     SUMMARY_COLUMNS,
@@ -27,6 +27,7 @@ from billing.records import StatementData
 from billing.snapshot import statement_hash, statement_load
 from tenants.access import Scope, get_in_scope, scoped
 from tenants.exports_safety import safe_csv_writer, xlsx_cell, xlsx_row
+from tenants.models import Provider
 
 STATEMENT_COLUMNS = [
     "position", "kind", "account", "date", "gross_reward_btc", "pool_fee_btc", "net_reward_btc",
@@ -134,7 +135,5 @@ def statement_pdf(data: StatementData, *, provider_name: str) -> bytes:
 
 
 def provider_name(scope: Scope) -> str:
-    from tenants.models import Provider
-
     return get_in_scope(Provider, scope, pk=scope.provider_id).name
 

@@ -17,6 +17,33 @@ from django.conf import settings
 from django.db.models import Q
 
 from mining.models import MiningAccount, SyncDataset
+from tenants.access import Scope, scoped
+
+
+@dataclass(frozen=True)
+class SyncProblem:
+    account: MiningAccount
+    reason: str
+
+
+def sync_problem_list(*, scope: Scope, now: datetime) -> list[SyncProblem]:
+    """Active accounts whose copy is failing, retrying, stalled or never made, each with the reason in words
+    (`selectors_sync.sync_health`, the same words every page shows). One query."""
+    qs = (
+        scoped(MiningAccount, scope)
+        .filter(is_active=True)
+        .filter(sync_problem_filter(now=now))
+        .select_related("customer")
+        .order_by("customer__name", "name")
+    )
+    problems = []
+    for account in qs:
+        health = sync_health(account, now=now)
+        if health.is_problem:
+            label = health.label if health.code != "never" else ""
+            problems.append(SyncProblem(account, f"{label}: {health.reason}" if label else health.reason))
+    return problems
+
 
 # The display calls a copy late after two intervals without a success (one whole cycle missed); the stale-sync
 # alert, which e-mails people, waits for three (mining.services.alerts.STALE_AFTER_CYCLES).
@@ -42,8 +69,12 @@ LABELS = {
     SyncHealthCode.NEVER: "Not synced yet",
     SyncHealthCode.PAUSED: "Paused",
 }
+
+
 BADGES = {SyncHealthCode.IN_STEP: "ok", SyncHealthCode.SYNCING: "ok", SyncHealthCode.FAILED: "err",
           SyncHealthCode.STALLED: "err"}
+
+
 PROBLEMS = {SyncHealthCode.RETRYING, SyncHealthCode.STALLED, SyncHealthCode.FAILED, SyncHealthCode.NEVER}
 
 

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 
 from billing.models import FeeKind, LineKind, Statement, StatementFee, StatementLine
 from billing.money import btc_str, sats_to_btc
-from billing.selectors import billing_month_is_closed
+from billing.selectors.months import billing_month_is_closed
 from billing.snapshot import FEE_FIELDS, FEE_STORED_FIELDS, LINE_FIELDS, StatementHasher, statement_load
 from tenants.access import Scope, scoped
 from tenants.exports_safety import safe_csv_writer, xlsx_cell, xlsx_row

@@ -1,11 +1,12 @@
-"""A user's own display settings. Not tenant data: it belongs to the person, whichever tenants they work in."""
+"""A user's own display settings. Not tenant data: it belongs to the person, whichever tenants they work in.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from tenants.models import validate_timezone
+from tenants.models.providers import validate_timezone
 
 
 class UserPreference(models.Model):

@@ -1,10 +1,11 @@
-"""Reads of held payout changes for the payout pages and the API: what is pending, and how the last ones ended."""
+"""Reads of held payout changes for the payout pages and the API: what is pending, and how the last ones ended.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from mining.payout_models import PENDING_STATUSES, PayoutChange
+from mining.models.payouts import PENDING_STATUSES, PayoutChange
 from tenants.access import Scope, scoped
 
 

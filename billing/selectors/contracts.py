@@ -1,20 +1,27 @@
-"""Reads for the staff console's billing set-up pages (contracts, BTC prices, maintenance windows, adjustments).
-
-Why separate from billing.selectors: these are the console's lists, each costing a fixed number of queries
-whatever the number of rows (a page's customers, then their versions in one query; never one query per row).
-Everything goes through tenants.access, so another tenant's rows cannot appear.
+"""Reads of contracts and their versions: the one in force per customer, a customer's version history, the API's
+lists. A page's customers, then their versions in one query; never one query per row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from billing.models import Adjustment, BtcPrice, ContractVersion, EnergyEntry, MaintenanceWindow, Statement
+from billing.models import Contract, ContractVersion, Statement
 from tenants.access import Scope, scoped
+
+
+def contract_list_api(*, scope: Scope) -> QuerySet[Contract]:
+    """Contracts with their versions (oldest first), both in the scope."""
+    versions = scoped(ContractVersion, scope).order_by("effective_from")
+    return scoped(Contract, scope).prefetch_related(Prefetch("versions", queryset=versions))
+
+
+def contract_version_list_api(*, scope: Scope) -> QuerySet[ContractVersion]:
+    return scoped(ContractVersion, scope)
 
 
 @dataclass(frozen=True)
@@ -55,29 +62,3 @@ def contract_version_rows(*, scope: Scope, customer_id: int, today: date) -> lis
             state = "past"
         rows.append(VersionRow(v, state, used))
     return rows
-
-
-def btc_price_list(*, scope: Scope) -> QuerySet[BtcPrice]:
-    """Recorded BTC prices, newest month first, then by currency."""
-    return scoped(BtcPrice, scope).order_by("-period", "currency")
-
-
-def maintenance_windows_upcoming(*, scope: Scope, now: datetime) -> QuerySet[MaintenanceWindow]:
-    """Windows not yet over (running or planned), soonest first."""
-    return scoped(MaintenanceWindow, scope).filter(ends_at__gt=now).select_related("customer").order_by("starts_at")
-
-
-def maintenance_windows_past(*, scope: Scope, now: datetime) -> QuerySet[MaintenanceWindow]:
-    """Windows that are over, most recent first."""
-    return scoped(MaintenanceWindow, scope).filter(ends_at__lte=now).select_related("customer").order_by(
-        "-starts_at")
-
-
-def energy_entry_list(*, scope: Scope, customer_id: int) -> QuerySet[EnergyEntry]:
-    """A customer's entered monthly energy, newest month first."""
-    return scoped(EnergyEntry, scope).filter(customer_id=customer_id).order_by("-period")
-
-
-def adjustment_list(*, scope: Scope, customer_id: int) -> QuerySet[Adjustment]:
-    """A customer's adjustments, newest month first."""
-    return scoped(Adjustment, scope).filter(customer_id=customer_id).order_by("-period", "-created_at", "-id")

@@ -13,20 +13,80 @@ The states (docs/SYNC.md "Worker state"):
 The pool's per-account counts are the truth for totals: `low` is exactly the pool's low count (as far as listed
 workers go) and `offline` is the pool's offline count, of which `offline_unnamed` are the ones without a name.
 The sync writes each worker's state (`worker_states_classify`, via `worker_states_refresh`); every count below is
-read from those rows and the account's counts, so every page that shows a count shows the same number.
+read from those rows and the account's counts, so every page that shows a count shows the same number. The worker
+list of the pages (`worker_list`) and of the API (`worker_list_api`) are here too: one query each, every figure a
+row shows an annotation of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Greatest
 
-from mining.models import MiningAccount, Worker
+from mining.models import Interval, MiningAccount, Worker, WorkerHashrateSample
+from mining.selectors.labels import with_labels, with_worker_labels, workers_with_label
 from tenants.access import Scope, scoped
+
+
+def worker_list_api(*, scope: Scope) -> QuerySet[Worker]:
+    return with_labels(scoped(Worker, scope))
+
+
+WORKER_ROW_FIELDS = (
+    "id", "provider_id", "customer_id", "account_id", "name", "status", "current_hashrate_hs", "hashrate_24h_hs",
+    "hashrate_24h_until_at", "last_seen_online_at", "offline_since_at", "account__id", "account__name",
+    "customer__id", "customer__name", "customer__slug",
+)
+
+
+WORKER_SORTS = {
+    "name": (F("account__name").asc(), F("name").asc()),
+    "-name": (F("account__name").desc(), F("name").desc()),
+    "status": (F("status").asc(), F("account__name").asc(), F("name").asc()),
+    "hashrate": (F("current_hashrate_hs").desc(nulls_last=True), F("name").asc()),
+    "-hashrate": (F("current_hashrate_hs").asc(nulls_first=True), F("name").asc()),
+    "hashrate_24h": (F("hashrate_24h_hs").desc(nulls_last=True), F("name").asc()),
+    "last_seen": (F("last_seen_online_at").desc(nulls_last=True), F("name").asc()),
+}
+
+
+def worker_hashrate_anchor(*, scope: Scope) -> datetime | None:
+    """The newest hourly worker point the portal holds for the scope: the end of the "last 24 h" window."""
+    # Per account, the newest point is one backward step on the (provider, account, interval, at) index; a plain
+    # MAX over the customer's points would read every point of the year.
+    newest = (
+        WorkerHashrateSample.objects.filter(provider_id=OuterRef("provider_id"), account_id=OuterRef("pk"),
+                                            interval=Interval.H1)
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    return scoped(MiningAccount, scope).annotate(newest=Subquery(newest)).aggregate(end=Max("newest"))["end"]
+
+
+def worker_list(
+    *, scope: Scope, search: str = "", status: str = "", account_id: int | None = None, sort: str = "name",
+    label_id: int | None = None,
+) -> QuerySet[Worker]:
+    """Workers with their 24 h mean, the rollup column the worker-hashrate sync writes (`worker_means_refresh`):
+    averaging 500 series per request made the sort by it the slowest page (docs/BENCHMARKS.md §6); and their
+    labels (one prefetch for the page)."""
+    # Only the columns the tables show: a page is 100 rows with their account and customer, and parsing every
+    # column of all three was a measurable part of the page (docs/BENCHMARKS.md §6).
+    qs = with_worker_labels(scoped(Worker, scope).select_related("account", "customer").only(*WORKER_ROW_FIELDS))
+    qs = workers_with_label(qs, label_id)
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(account__name__icontains=search))
+    if status in Worker.Status.values:
+        qs = qs.filter(status=status)
+    if account_id is not None:
+        qs = qs.filter(account_id=account_id)
+    return qs.order_by(*WORKER_SORTS.get(sort, WORKER_SORTS["name"]))
+
 
 Status = Worker.Status
 

@@ -1,12 +1,13 @@
-"""REST API models (issue 11): API tokens and idempotency records. Kept apart from the tenant tree's core models;
-imported at the bottom of tenants/models.py so Django finds them in the `tenants` app."""
+"""REST API models (issue 11): API tokens and idempotency records.
+"""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
 
-from tenants.models import Customer, Provider
+from tenants.models.customers import Customer
+from tenants.models.providers import Provider
 
 
 class ApiTokenScope(models.TextChoices):
