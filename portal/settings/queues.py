@@ -42,7 +42,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_NOTIFY_QUEUE = env.str("CELERY_NOTIFY_QUEUE", default="notify")
 CELERY_TASK_ROUTES = {
     "tenants.tasks.email_send_task": {"queue": CELERY_NOTIFY_QUEUE},
-    "tenants.access_tasks.password_reset_send_task": {"queue": CELERY_NOTIFY_QUEUE},
 }
 
 # One beat at a time (a lock), and a schedule whose state survives restarts: portal/beat.py.
