@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from celery import shared_task
 from django.conf import settings
@@ -10,14 +11,17 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from billing.exports.jobs import export_job_run, export_jobs_expire
+from billing.exports.retention import export_files_prune
 from billing.periods import previous_month
 from billing.services.closing import billing_month_close
+from billing.services.payouts import PayoutApplyRetry, payout_change_apply
+from mining.services.payouts import payout_changes_due
 from tenants.access import UNSCOPED_across_all_tenants, scope_for_system
 from tenants.models import Provider
 from tenants.task_options import TASK_OPTIONS
 
 logger = logging.getLogger(__name__)
-
 
 
 @shared_task(**TASK_OPTIONS)
@@ -34,8 +38,6 @@ def billing_close_previous_month() -> int:
 @shared_task(bind=True, max_retries=3, **TASK_OPTIONS)
 def billing_month_close_task(self, provider_id: int, period_iso: str) -> dict:
     """Close one provider's month. Idempotent, so a redelivered message is harmless; a refusal is logged."""
-    from datetime import date
-
     scope = scope_for_system(provider_id=provider_id, actor="task:close_month")
     try:
         result = billing_month_close(scope=scope, period=date.fromisoformat(period_iso), now=timezone.now())
@@ -51,24 +53,18 @@ def billing_export_build_task(provider_id: int, job_id: int) -> str:
 
     The hard limit stays under the broker's visibility timeout (3600 s), so Redis does not hand a live build to a
     second worker; a killed worker's job is failed by the lease sweep below."""
-    from billing.services.exports import export_job_run
-
     return export_job_run(provider_id=provider_id, job_id=job_id)
 
 
 @shared_task(**TASK_OPTIONS)
 def billing_export_sweep_task() -> int:
     """Beat, every minute: jobs left running by a dead worker or queued on a lost queue are failed with a reason."""
-    from billing.services.exports import export_jobs_expire
-
     return export_jobs_expire(now=timezone.now())
 
 
 @shared_task(**TASK_OPTIONS)
 def billing_export_retention_task() -> int:
     """Beat, daily: built export files past RETENTION_EXPORT_DAYS are removed (the month can be built again)."""
-    from billing.services.export_retention import export_files_prune
-
     return export_files_prune(now=timezone.now())
 
 
@@ -80,8 +76,6 @@ def payout_changes_sweep_task() -> int:
     """Beat, every minute: a task for each held change whose hold ended (and each whose worker died mid-send).
 
     Enqueuing a change twice (a slow queue, a retry racing the sweep) is harmless: the second finds it claimed."""
-    from mining.services.payouts import payout_changes_due
-
     due = payout_changes_due(now=timezone.now())
     for provider_id, change_id in due:
         payout_change_apply_task.apply_async(args=[provider_id, change_id], expires=300)
@@ -92,8 +86,6 @@ def payout_changes_sweep_task() -> int:
              time_limit=settings.MINING_PAYOUT_LEASE_S - 60, **TASK_OPTIONS)
 def payout_change_apply_task(self, provider_id: int, change_id: int) -> str:
     """Send one change to the pool; transient pool errors retry with backoff, a refusal is recorded as failed."""
-    from billing.services.payouts import PayoutApplyRetry, payout_change_apply
-
     try:
         return payout_change_apply(provider_id=provider_id, change_id=change_id, now=timezone.now())
     except PayoutApplyRetry as exc:

@@ -3,7 +3,8 @@
 When every worker is dead (or the broker lost them) nothing a worker runs can notice it, so the check that raises
 the stale-sync alert lives in the one process that keeps ticking: beat. It opens the alert through the same
 `alerts_evaluate_account` a sync uses (one open alert per condition, a unique index), so a second beat or a
-worker's own evaluation at the same moment cannot open it twice. Armed by `beat_init`, which only beat sends.
+worker's own evaluation at the same moment cannot open it twice. Armed by `beat_init`, which only beat sends;
+`MiningConfig.ready()` imports this module so the signal is connected in every process that loads Django.
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ from celery.signals import beat_init
 from django.conf import settings
 from django.db import close_old_connections, connection
 
+from mining.tasks import sync_stale_check
+
 logger = logging.getLogger(__name__)
 _started = threading.Event()
 
 
 def _watch(stop: threading.Event) -> None:
-    from mining.tasks import sync_stale_check
-
     while not stop.is_set():
         try:
             close_old_connections()

@@ -14,7 +14,9 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
+from mining.services.accounts import mining_accounts_import_from_pool
 from mining.services.alerts import alerts_evaluate_account
+from mining.services.mail_alerts import alerts_evaluate_undelivered_mail
 from mining.services.retention import hashrate_retention_apply
 from mining.services.sync import SyncInterrupted, mining_account_sync, mining_accounts_due, mining_accounts_stale
 from mining.services.sync.lease import lease_token_new
@@ -25,7 +27,6 @@ from tenants.task_options import TASK_OPTIONS
 SYNC_MAX_RETRIES = 3  # for pool and Redis faults; a lost database is waited for on its own horizon
 
 logger = logging.getLogger(__name__)
-
 
 
 @shared_task(**TASK_OPTIONS)
@@ -123,8 +124,6 @@ def hashrate_retention() -> dict:
 @shared_task(bind=True, max_retries=3, **TASK_OPTIONS)
 def mining_accounts_import_task(self, provider_id: int) -> dict:
     """Read the pool's account list and record it (new ones unassigned); transient pool errors retry."""
-    from mining.services.operations import mining_accounts_import_from_pool
-
     try:
         counts = mining_accounts_import_from_pool(provider_id=provider_id)
     except WhiteBitError as exc:
@@ -139,9 +138,5 @@ def mining_accounts_import_task(self, provider_id: int) -> dict:
 @shared_task(**TASK_OPTIONS)
 def email_undelivered_alerts_task() -> dict:
     """Beat, every EMAIL_OUTBOX_SWEEP_EVERY_S: open or resolve each provider's "E-mail not delivered" alert."""
-    from mining.services.mail_alerts import alerts_evaluate_undelivered_mail
-
     return alerts_evaluate_undelivered_mail(now=timezone.now())
 
-
-from mining import beat_watch  # noqa: E402,F401  (beat imports the task modules: this arms its stale check)

@@ -7,9 +7,9 @@ import datetime as dt
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
-from django.db import transaction
 
 from tenants.models import CustomerRole, StaffRole
+from tenants.services.passwords import password_reset_request
 
 
 def form_errors_from(form: forms.Form, exc: ValidationError) -> None:
@@ -84,11 +84,9 @@ class AuditFilterForm(forms.Form):
 
 
 class QueuedPasswordResetForm(PasswordResetForm):
-    """Django's reset form, but the e-mail goes out from a task after commit, one per matching account, and the
-    link is built from PORTAL_BASE_URL rather than the request's Host header."""
+    """Django's reset form, but the e-mail goes through the outbox (retried, never lost), one per matching
+    account, and the link is built from PORTAL_BASE_URL rather than the request's Host header."""
 
     def save(self, **kwargs) -> None:
-        from tenants.access_tasks import password_reset_send_task
-
         for user in self.get_users(self.cleaned_data["email"]):
-            transaction.on_commit(lambda user_id=user.pk: password_reset_send_task.delay(user_id))
+            password_reset_request(user=user)

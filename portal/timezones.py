@@ -24,14 +24,14 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from tenants.selectors import user_timezone_of_first_provider, user_timezone_own
+
 SESSION_KEY = "portal_timezone"
 API_PREFIX = "/api/"
 
 
 def timezone_name_for_user(user) -> str:
     """The zone a user's pages are shown in (two queries at most; the middleware remembers the answer)."""
-    from tenants.selectors import user_timezone_of_first_provider, user_timezone_own
-
     if not getattr(user, "is_authenticated", False):
         return "UTC"
     return user_timezone_own(user=user) or user_timezone_of_first_provider(user=user) or "UTC"

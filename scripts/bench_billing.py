@@ -100,7 +100,7 @@ def measure(customers: int) -> dict:
     _django()
     from datetime import UTC, date, datetime
 
-    from billing.exports import export_csv
+    from billing.exports.month import export_csv
     from billing.models import StatementLine
     from billing.services.closing import billing_month_close
     from tenants.access import scope_for_system

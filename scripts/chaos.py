@@ -52,7 +52,7 @@ def sample(provider_id: int) -> dict[int, tuple] | None:
     from django.utils import timezone
 
     from mining.models import MiningAccount
-    from mining.selectors_sync import sync_health
+    from mining.selectors.sync import sync_health
 
     try:
         now = timezone.now()

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from celery import shared_task
 from django.conf import settings
+from django.utils import timezone
 
 from tenants.email import email_outbox_sweep, email_send
+from tenants.services.retention import platform_retention_apply
 from tenants.task_options import TASK_OPTIONS
 
 
@@ -33,8 +35,4 @@ def email_outbox_sweep_task() -> int:
 @shared_task(**TASK_OPTIONS)
 def platform_retention_task() -> dict:
     """Beat, daily: prune finished e-mail, idempotency records, login attempts, sessions; archive old audit months."""
-    from django.utils import timezone
-
-    from tenants.services.retention import platform_retention_apply
-
     return platform_retention_apply(now=timezone.now())

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import Contract, ContractVersion
-from mining.payout_models import PayoutChange, PayoutChangeStatus
+from mining.models.payouts import PayoutChange, PayoutChangeStatus
 from mining.services.payouts import (
     payout_change_claim,
     payout_change_finish,

@@ -8,12 +8,23 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from mining.models import AccountAssignment, MiningAccount
+from mining.account_moves import month_closed_from
+from mining.models import (
+    AccountAssignment,
+    AccountHashrateSample,
+    MiningAccount,
+    Reward,
+    RewardStatusChange,
+    SyncState,
+    Worker,
+    WorkerHashrateSample,
+)
 from mining.services.upsert import RowCounts
+from mining.upstream import client_for_provider
 from mining.whitebit.types import UpstreamMiningAccount
-from tenants.access import Capability, Scope, get_in_scope, scoped
+from tenants.access import Capability, Scope, get_in_scope, scope_for_system, scoped
 from tenants.audit import audit_record
-from tenants.models import Customer
+from tenants.models import Customer, Provider
 
 
 def mining_accounts_import(
@@ -48,6 +59,15 @@ def mining_accounts_import(
     return result, counts
 
 
+def mining_accounts_import_from_pool(*, provider_id: int) -> RowCounts:
+    """The import task's work: list the provider's accounts on the pool, then record them in one transaction."""
+    scope = scope_for_system(provider_id=provider_id, actor="task:accounts_import")
+    provider = get_in_scope(Provider, scope, pk=provider_id)
+    upstream = list(client_for_provider(provider).accounts_iter())
+    _, counts = mining_accounts_import(scope=scope, upstream=upstream)
+    return counts
+
+
 def mining_account_assign_start(*, account: MiningAccount, effective_on: date | None,
                                 today: date | None = None) -> date | None:
     """The first day a new holder would hold `account`, or a field error saying why that day cannot be.
@@ -61,7 +81,7 @@ def mining_account_assign_start(*, account: MiningAccount, effective_on: date | 
     if not history:
         return effective_on  # the first holder: None means the account's whole history
     start = effective_on or today
-    if _month_closed_from(account.provider_id, start):
+    if month_closed_from(account.provider_id, start):
         raise ValidationError({"effective_on": (
             f"{start:%B %Y} is already closed for billing: a move can start no earlier than the first open month."
         )})
@@ -72,15 +92,6 @@ def mining_account_assign_start(*, account: MiningAccount, effective_on: date | 
             "a move cannot start before that day."
         )})
     return start
-
-
-def _month_closed_from(provider_id: int, day: date) -> bool:
-    """Whether billing closed the month of `day` or a later one: a closed month's rows never change hands."""
-    from django.apps import apps
-
-    billing_month = apps.get_model("billing", "BillingMonth")  # billing reads mining, not the other way round
-    return billing_month.objects.filter(provider_id=provider_id, period__gte=day.replace(day=1),
-                                        closed_at__isnull=False).exists()
 
 
 def mining_account_assign(
@@ -127,8 +138,6 @@ def mining_account_assign(
 
 def _rows_follow_holder(scope: Scope, account: MiningAccount, customer_id: int | None, start: date | None) -> None:
     """Rows dated from `start` on, and the undated ones, move to the new holder; older rows stay."""
-    from mining.models import AccountHashrateSample, Reward, RewardStatusChange, SyncState, Worker, WorkerHashrateSample
-
     start_at = datetime.combine(start, time.min, tzinfo=UTC) if start is not None else None
     dated = {"date__gte": start} if start is not None else {}
     timed = {"at__gte": start_at} if start_at is not None else {}

@@ -26,7 +26,7 @@ from django.db.models import Avg, Q
 from django.utils import timezone
 
 from mining.models import AccountHashrateSample, Alert, AlertKind, AlertRule, Interval, MiningAccount, Worker
-from mining.selectors_workers import workers_offline_since
+from mining.selectors.workers import workers_offline_since
 from tenants.access import Scope, get_in_scope, scope_for_system, scoped
 from tenants.email import email_enqueue
 from tenants.models import Customer, CustomerMembership, ProviderMembership, StaffRole

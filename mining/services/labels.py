@@ -13,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.http import Http404
 
-from mining.labels_models import LABEL_NAME_MAX, AccountLabel, Label, LabelKind, WorkerLabel
 from mining.models import MiningAccount, Worker
+from mining.models.labels import LABEL_NAME_MAX, AccountLabel, Label, LabelKind, WorkerLabel
 from tenants.access import Capability, Scope, get_in_scope, scoped
 from tenants.audit import audit_record
 

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from mining.models import Alert, MiningAccount
+from mining.tasks import mining_accounts_import_task, sync_account
 from tenants.access import Capability, Scope, get_in_scope
 from tenants.audit import audit_record
 
@@ -18,8 +19,6 @@ def mining_account_sync_request(*, scope: Scope, account_id: int) -> MiningAccou
     Queuing twice is harmless: the second run finds the lease held or the data unchanged.
     """
     scope.require(Capability.MANAGE_ACCOUNTS)
-    from mining.tasks import sync_account
-
     with transaction.atomic():
         account = get_in_scope(MiningAccount, scope, pk=account_id)
         if not account.is_active:
@@ -51,24 +50,9 @@ def alert_acknowledge(*, scope: Scope, alert_id: int, now: datetime) -> Alert:
 def mining_accounts_import_request(*, scope: Scope) -> None:
     """Queue a read of the pool's account list after the commit (the page never waits on the pool)."""
     scope.require(Capability.MANAGE_ACCOUNTS)
-    from mining.tasks import mining_accounts_import_task
-
     with transaction.atomic():
         audit_record(scope=scope, action="mining_account.import_request", object_type="mining.miningaccount",
                      object_repr="import of the pool's accounts asked for")
         provider_id = scope.provider_id
         transaction.on_commit(lambda: mining_accounts_import_task.delay(provider_id))
 
-
-def mining_accounts_import_from_pool(*, provider_id: int):
-    """The task's work: list the provider's accounts on the pool, then record them in one transaction."""
-    from mining.services.accounts import mining_accounts_import
-    from mining.upstream import client_for_provider
-    from tenants.access import scope_for_system
-    from tenants.models import Provider
-
-    scope = scope_for_system(provider_id=provider_id, actor="task:accounts_import")
-    provider = get_in_scope(Provider, scope, pk=provider_id)
-    upstream = list(client_for_provider(provider).accounts_iter())
-    _, counts = mining_accounts_import(scope=scope, upstream=upstream)
-    return counts

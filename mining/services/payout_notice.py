@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.urls import reverse
 
-from mining.payout_models import PayoutChange, PayoutChangeToken
+from mining.models.payouts import PayoutChange, PayoutChangeToken
 from tenants.access import scope_for_system, scoped
 from tenants.email import email_enqueue
 from tenants.models import Customer, Provider, ProviderMembership, StaffRole

@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from mining.bitcoin_address import BitcoinAddressInvalid, bitcoin_address_check
 from mining.models import MiningAccount, PayoutDestination
-from mining.payout_models import (
+from mining.models.payouts import (
     CANCELABLE_STATUSES,
     PENDING_STATUSES,
     PayoutChange,

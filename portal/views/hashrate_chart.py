@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from mining import selectors_charts as charts
+from mining.selectors import charts
 from tenants.access import Scope
 
 

@@ -14,6 +14,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from portal.celery import app
+
 logger = logging.getLogger(__name__)
 
 #: Seconds each dependency may take to connect and to answer; below compose's 5 s healthcheck timeout together.
@@ -41,8 +43,6 @@ def _check_database() -> bool:
 
 def _check_broker() -> bool:
     """A Redis broker is asked PING with socket timeouts (kombu's own connect has none for a silent server)."""
-    from portal.celery import app
-
     url = app.conf.broker_url or ""
     try:
         if url.startswith(("redis://", "rediss://")):

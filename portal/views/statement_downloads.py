@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 
-from billing import exports_statement as downloads
+from billing.exports import downloads
 from billing.periods import month_parse
 from tenants.access import Scope
 

@@ -23,10 +23,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from tenants.access import Capability, Scope, ScopeKind, get_in_scope
 from tenants.audit import audit_record
+from tenants.email import email_enqueue
 from tenants.models import (
     Customer,
     CustomerMembership,
@@ -56,11 +59,6 @@ def _audit_fields(inv: Invitation) -> dict:
 
 def _invitation_mail_enqueue(invitation: Invitation, *, now: dt.datetime) -> None:
     """Mint the link, put the message in the outbox (same transaction), and mark the invitation sent."""
-    from django.template.loader import render_to_string
-    from django.urls import reverse
-
-    from tenants.email import email_enqueue
-
     token = invitation_token_issue(invitation=invitation)
     url = settings.PORTAL_BASE_URL + reverse("accounts:invitation_accept", args=[token])
     context = {"invitation": invitation, "url": url, "where": invitation.customer or invitation.provider,

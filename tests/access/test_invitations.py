@@ -230,12 +230,3 @@ def test_invitations_expire_after_seven_days_by_default(world, django_capture_on
     assert timezone.is_aware(result.invitation.expires_at)
     assert AuditEntry.objects.filter(action="invitation.create").count() == 1
     assert not CustomerMembership.objects.filter(user__username="new@alpha.example").exists()
-
-
-def test_the_mail_tasks_are_registered_with_the_worker_and_ack_late():
-    from portal.celery import app
-    from tenants.access_tasks import password_reset_send_task
-
-    app.loader.import_default_modules()  # what a worker does at start
-    for task in (password_reset_send_task,):
-        assert task.name in app.tasks and task.acks_late and task.reject_on_worker_lost

@@ -10,11 +10,11 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from billing.exports import DETAIL_COLUMNS, SUMMARY_COLUMNS, month_verify
+from billing.exports.month import DETAIL_COLUMNS, SUMMARY_COLUMNS, month_verify
 from billing.models import BillingMonth, Statement, StatementLine
 from billing.money import btc_str
 from billing.periods import month_end, month_start
-from billing.selectors import statement_get, statement_list
+from billing.selectors.statements import statement_get, statement_list
 from billing.services.contracts import adjustment_create, btc_price_record
 from mining.models import PayoutDestination, Reward, RewardStatus
 from tenants.models import AuditEntry
@@ -148,7 +148,7 @@ def test_csv_summary_and_detail_and_xlsx_and_pdf(world, tmp_path):
 
 @pytest.mark.django_db
 def test_the_statement_template_shows_the_net_figure_and_a_customer_sees_only_its_own(world):
-    from billing.exports import statement_html
+    from billing.exports.month import statement_html
 
     scope = _month(world)
     close(scope, NOV)

@@ -122,7 +122,7 @@ def test_an_sla_line_states_its_coverage_and_a_short_one_needs_confirmation(worl
     sla = data.sla[0]
     assert (sla["slots_with_data"], sla["coverage_pct"], sla["coverage_short"]) == (7776, "90.00", True)
     assert data.short_coverage == [("uptime SLA 2025-11-01–2025-12-01", "90.00")]
-    from billing.exports import statement_html
+    from billing.exports.month import statement_html
 
     html = statement_html(data, provider_name="Alpha Hosting", standalone=False)
     sla_table = html[html.index('class="statement-sla"'):html.index("</table>", html.index('class="statement-sla"'))]

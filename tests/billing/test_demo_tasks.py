@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from billing.models import BillingMonth, BtcPrice, ContractVersion, Statement
 from billing.periods import month_start, previous_month
-from billing.selectors import statement_get
+from billing.selectors.statements import statement_get
 from billing.tasks import billing_month_close_task
 from mining.services.sync import mining_account_sync
 from tenants.access import scope_for_system

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from billing.exports.jobs import export_jobs_expire
 from billing.models import ExportJob, ExportStatus
-from billing.services.exports import export_job_start, export_jobs_expire
+from billing.services.exports import export_job_start
 from tests.mining.test_sync_durability import _REDIS_BASE, WorkerProcess, publish, wait_for
 from tests.portal.statements_world import OCTOBER, bill, customers_make, system
 

@@ -173,7 +173,7 @@ def test_rewards_split_between_the_providers_balance_and_the_customers_address(w
 
 
 def test_a_late_reward_after_close_is_an_adjustment_in_the_next_open_month(world):
-    from billing.exports import month_verify
+    from billing.exports.month import month_verify
     from mining.models import Reward
 
     scope = system_scope(world.provider_a)
@@ -193,7 +193,7 @@ def test_a_late_reward_after_close_is_an_adjustment_in_the_next_open_month(world
     # 500 + 1000.25 → 1,500 total: the late line keeps its floor.
     assert november.provider_share_sats == 1_500
     # The customer's own view of its running month shows the same late line.
-    from billing.selectors import statement_get
+    from billing.selectors.statements import statement_get
 
     carol = world.scope(world.carol, world.provider_a, world.customer_a1)
     seen = statement_get(scope=carol, customer_id=world.customer_a1.pk, period=NOV, today=date(2025, 12, 1))
@@ -205,7 +205,7 @@ def test_a_late_reward_after_close_is_an_adjustment_in_the_next_open_month(world
 
 
 def test_month_to_date_covers_the_completed_days_only(world):
-    from billing.selectors import statement_get
+    from billing.selectors.statements import statement_get
 
     scope = system_scope(world.provider_a)
     acct = account_make(world.provider_a, world.customer_a1)

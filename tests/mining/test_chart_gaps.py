@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from mining.models import AccountHashrateSample, Interval, Worker, WorkerHashrateSample
-from mining.selectors_charts import (
+from mining.selectors.charts import (
     Gap,
     Series,
     account_hashrate_chart,

@@ -17,7 +17,7 @@ from django.db import connection
 from kombu import Connection
 
 from mining.models import MiningAccount, Reward, SyncState, Worker
-from mining.selectors_sync import sync_health
+from mining.selectors.sync import sync_health
 from mining.services.sync import mining_account_sync
 from tests.fixtures.mining import pool_provider_make
 from tests.mining.test_sync import snapshot, sync_all

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 
 from mining.models import MiningAccount, Reward
-from mining.selectors_sync import sync_health
+from mining.selectors.sync import sync_health
 from mining.services.sync import SyncInterrupted, mining_account_lease_claim, mining_account_sync
 from tests.fixtures.mining import pool_provider_make
 

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 # The management commands compose every app on purpose (seed, demo, retention): they are the top layer's scripts.
 # beat.py keeps the scheduler's own tables (django-celery-beat), which hold no tenant data.
-EXCLUDED = {ROOT / "portal" / "management", ROOT / "portal" / "settings.py", ROOT / "portal" / "production.py",
+EXCLUDED = {ROOT / "portal" / "management", ROOT / "portal" / "settings", ROOT / "portal" / "production.py",
             ROOT / "portal" / "beat.py"}
 THIN_LAYERS = sorted(
     p for p in (ROOT / "portal").rglob("*.py")

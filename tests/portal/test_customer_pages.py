@@ -20,7 +20,7 @@ from mining.models import (
     Worker,
     WorkerHashrateSample,
 )
-from mining.selectors_charts import chart_choice
+from mining.selectors.charts import chart_choice
 from mining.services.accounts import mining_account_assign
 from mining.services.sync.worker_hashrate import worker_means_refresh
 from portal.templatetags.units import btc, btc_hover, hashrate, percent

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import Statement
-from billing.selectors import statement_get
+from billing.selectors.statements import statement_get
 from portal.templatetags.units import btc
 from tenants import services
 from tenants.models import CustomerRole

@@ -21,8 +21,8 @@ from django.core import mail
 from billing.services.payouts import payout_change_apply
 from mining.models import MiningAccount, PayoutChange, WatcherLink, Worker
 from tenants import services
-from tenants.access_models import Invitation
 from tenants.models import Customer, StaffRole
+from tenants.models.access import Invitation
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
 from tests.fixtures.mail import outbox_deliver

@@ -116,7 +116,8 @@ def settings_copy(tmp_path):
     """The real settings module in a project folder of its own, so a `.env` can sit at its BASE_DIR."""
     (tmp_path / "portal").mkdir()
     (tmp_path / "portal" / "__init__.py").write_text("")
-    for name in ("settings.py", "production.py", "security_headers.py"):  # settings imports these
+    shutil.copytree(ROOT / "portal" / "settings", tmp_path / "portal" / "settings")
+    for name in ("production.py", "security_headers.py"):  # settings imports these
         shutil.copy(ROOT / "portal" / name, tmp_path / "portal" / name)
     return tmp_path
 

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from billing.exports.jobs import _claim, _progress, export_job_run
 from billing.models import ExportJob, ExportStatus
-from billing.services.exports import _claim, _progress, export_job_run
 from tenants import services
 from tenants.models import CustomerRole, StaffRole
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 
 from billing.models import Statement, StatementFee
-from billing.selectors import statement_get
+from billing.selectors.statements import statement_get
 from billing.services.contracts import ContractTerms, contract_version_create
 from portal.templatetags.units import btc, btc_hover
 from tests.billing.factories import account_make, samples_make

@@ -17,10 +17,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
+from billing.exports.jobs import _claim, _progress
 from billing.models import BillingMonth, BtcPrice, ExportJob, ExportStatus, Statement, StatementLine
-from billing.selectors import statement_get
-from billing.selectors_statements import month_fingerprint
-from billing.services.exports import _claim, _progress, export_job_start
+from billing.selectors.months import month_fingerprint
+from billing.selectors.statements import statement_get
+from billing.services.exports import export_job_start
 from billing.statements import statements_compute
 from billing.tasks import billing_export_build_task
 from portal.templatetags.units import btc

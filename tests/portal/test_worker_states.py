@@ -14,7 +14,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from mining.models import Worker
-from mining.selectors_workers import WorkerReading, worker_states_classify
+from mining.selectors.workers import WorkerReading, worker_states_classify
 from tenants import services
 from tenants.access import scope_for_system
 from tenants.models import CustomerRole, StaffRole

@@ -18,8 +18,8 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 
+from billing.exports.retention import export_files_prune
 from billing.models import ExportJob, ExportKind, ExportStatus
-from billing.services.export_retention import export_files_prune
 from billing.services.exports import export_job_file
 from mining.models import AccountHashrateSample, Interval, MiningAccount, Worker, WorkerHashrateSample
 from mining.services.retention import hashrate_retention_apply

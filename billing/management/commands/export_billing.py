@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from billing import exports
+from billing.exports import month as exports
 from billing.management.commands.close_month import _message
 from billing.periods import month_parse
 from tenants.access import UNSCOPED_across_all_tenants, scope_for_system

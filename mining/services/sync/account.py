@@ -25,6 +25,7 @@ from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
 from mining.models import MiningAccount, SyncDataset, SyncState
+from mining.services.alerts import alerts_evaluate_account
 from mining.services.sync.failures import SyncFailure, SyncInterrupted, sync_failure_classify
 from mining.services.sync.hashrate import sync_account_hashrate
 from mining.services.sync.lease import (
@@ -198,8 +199,6 @@ def _finish(scope, account_id: int, token: str, outcome: dict[str, Any], report:
 
 def _evaluate_alerts(scope, account_id: int, now: datetime) -> None:
     """Alerts after the outcome is recorded; their failure must not undo or hide the sync's own result."""
-    from mining.services.alerts import alerts_evaluate_account
-
     try:
         with transaction.atomic():
             alerts_evaluate_account(scope=scope, account_id=account_id, now=now)

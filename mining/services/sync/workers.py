@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from mining.models import MiningAccount, SyncDataset, Worker
-from mining.selectors_workers import WorkerReading, worker_states_classify
+from mining.selectors.workers import WorkerReading, worker_states_classify
 from mining.services.sync.run import SyncRun, state_success
 from mining.services.upsert import RowCounts
 

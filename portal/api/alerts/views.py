@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import mixins
 
 from mining.models import Alert
-from mining.selectors_api import alert_list_api
+from mining.selectors.alerts import alert_list_api
 from portal.api.alerts.serializers import AlertSerializer
 from portal.api.base import ScopedViewSet
 from portal.api.filters import ApiFilterSet, IdFilter, StrictBooleanFilter

@@ -11,12 +11,9 @@ from rest_framework.response import Response
 
 from billing.models import BtcPrice, Contract, ContractVersion, MaintenanceWindow
 from billing.periods import month_parse
-from billing.selectors_api import (
-    btc_price_list_api,
-    contract_list_api,
-    contract_version_list_api,
-    maintenance_window_list_api,
-)
+from billing.selectors.contracts import contract_list_api, contract_version_list_api
+from billing.selectors.maintenance import maintenance_window_list_api
+from billing.selectors.prices import btc_price_list_api
 from billing.services.contracts import (
     ContractTerms,
     btc_price_record,

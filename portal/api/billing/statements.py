@@ -14,11 +14,10 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from billing import exports_statement as downloads
+from billing.exports import downloads
 from billing.models import Statement
 from billing.periods import month_parse
-from billing.selectors import statement_get
-from billing.selectors_api import statement_list_api
+from billing.selectors.statements import statement_get, statement_list_api
 from portal.api.billing import serializers as s
 from portal.api.billing.contracts import BillingViewSet
 from portal.api.filters import ApiFilterSet, IdFilter

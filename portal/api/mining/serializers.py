@@ -4,7 +4,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from mining.labels_models import Label
 from mining.models import (
     AccountHashrateSample,
     MiningAccount,
@@ -13,8 +12,9 @@ from mining.models import (
     Worker,
     WorkerHashrateSample,
 )
-from mining.selectors_sync import SyncHealth, sync_health
-from mining.selectors_workers import worker_state_counts_of
+from mining.models.labels import Label
+from mining.selectors.sync import SyncHealth, sync_health
+from mining.selectors.workers import worker_state_counts_of
 from portal.api.fields import SatsField, exact_decimal
 
 

@@ -6,15 +6,12 @@ from rest_framework import mixins
 from rest_framework.response import Response
 
 from mining.models import AccountHashrateSample, Interval, MiningAccount, Reward, Worker, WorkerHashrateSample
-from mining.selectors_api import (
-    account_hashrate_series,
-    mining_account_list_api,
-    reward_list_api,
-    worker_hashrate_series,
-    worker_list_api,
-)
-from mining.selectors_labels import accounts_with_label, workers_with_label
-from mining.selectors_payouts import payout_change_pending_for_account
+from mining.selectors.accounts import mining_account_list_api
+from mining.selectors.charts import account_hashrate_series, worker_hashrate_series
+from mining.selectors.labels import accounts_with_label, workers_with_label
+from mining.selectors.payouts import payout_change_pending_for_account
+from mining.selectors.rewards import reward_list_api
+from mining.selectors.workers import worker_list_api
 from mining.services.payouts import payout_change_request
 from mining.services.upstream_writes import mining_account_create
 from portal.api.base import ScopedViewSet

@@ -4,7 +4,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import mixins
 
 from mining.models import WatcherLink
-from mining.selectors_api import watcher_link_list_api
+from mining.selectors.watcher_links import watcher_link_list_api
 from mining.services.upstream_writes import watcher_link_create
 from portal.api.base import ScopedViewSet
 from portal.api.filters import ApiFilterSet, IdFilter, StrictBooleanFilter

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from billing.services.export_retention import export_files_prune
+from billing.exports.retention import export_files_prune
 from mining.services.retention import hashrate_retention_apply
 from tenants.services.retention import platform_retention_apply
 

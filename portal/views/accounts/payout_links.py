@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from mining.payout_models import PayoutChangeToken
+from mining.models.payouts import PayoutChangeToken
 from mining.services.payouts import payout_change_cancel_by_link, payout_change_confirm_by_link, payout_change_for_link
 
 TEMPLATE = "portal/accounts/payout_change_link.html"

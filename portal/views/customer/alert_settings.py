@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from mining import selectors_portal as portal_selectors
+from mining.selectors import alerts as alert_selectors
 from portal.access_forms import form_errors_from
 from portal.views.customer.common import customer_context
 from portal.views.staff.customers import CustomerForm
@@ -54,6 +54,6 @@ def alert_settings(request: HttpRequest, provider_slug: str, customer_slug: str)
         "can_edit": can_edit,
         "users": scoped(CustomerMembership, scope).select_related("user").exclude(user__email="")
         .order_by("user__email"),
-        "rules": portal_selectors.alert_rules_for_customer(scope=scope),
+        "rules": alert_selectors.alert_rules_for_customer(scope=scope),
     })
     return render(request, "portal/customer/alert_settings.html", ctx)

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest
 
-from mining import selectors_workers
+from mining.selectors import workers as worker_selectors
 from portal.views.access_common import scope_or_404
 from tenants import selectors
 from tenants.access import ScopeKind
@@ -41,4 +41,4 @@ def unnamed_offline_rows(scope, params: dict, account_id: int | None = None) -> 
     offline workers (labels are on named workers only)."""
     if params.get("status") not in ("", "offline") or params.get("label") is not None:
         return []
-    return selectors_workers.unnamed_offline_list(scope=scope, search=params.get("q", ""), account_id=account_id)
+    return worker_selectors.unnamed_offline_list(scope=scope, search=params.get("q", ""), account_id=account_id)

@@ -12,9 +12,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.selectors import statement_month_to_date
-from mining import selectors_portal as portal_selectors
-from mining import selectors_workers
+from billing.selectors.statements import statement_month_to_date
+from mining.selectors import rewards as reward_selectors
+from mining.selectors import workers as worker_selectors
 from portal.views.customer.common import customer_context
 from portal.views.hashrate_chart import hashrate_chart_context
 
@@ -34,9 +34,9 @@ def dashboard(request: HttpRequest, provider_slug: str, customer_slug: str) -> H
     scope = ctx["scope"]
     ctx.update(_chart_context(request, ctx))
     ctx.update({
-        "counts": selectors_workers.worker_state_counts(scope=scope),
+        "counts": worker_selectors.worker_state_counts(scope=scope),
         "mtd": statement_month_to_date(scope=scope, customer_id=ctx["customer"].pk, today=timezone.now().date()),
-        "rewards": portal_selectors.reward_list_for_page(scope=scope)[:RECENT_REWARDS],
+        "rewards": reward_selectors.reward_list_for_page(scope=scope)[:RECENT_REWARDS],
     })
     return render(request, "portal/customer/dashboard.html", ctx)
 

@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from mining.models import MiningAccount, PayoutChange, PayoutDestination
-from mining.selectors_payouts import payout_changes_pending, payout_changes_recent
+from mining.selectors.payouts import payout_changes_pending, payout_changes_recent
 from mining.services.payouts import CUSTOMER_PAYOUT_REFUSED, payout_change_cancel, payout_change_request
 from portal.access_forms import form_errors_from
 from portal.views.customer.common import customer_context

@@ -9,8 +9,8 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 
 from billing import money
-from mining import selectors_portal as portal_selectors
 from mining.models import RewardStatus
+from mining.selectors import rewards as reward_selectors
 from portal.views.customer.common import customer_context, page_of
 from tenants.exports_safety import safe_csv_writer
 
@@ -22,7 +22,7 @@ CSV_COLUMNS = ["date", "account", "status", "gross_btc", "fee_btc", "net_btc", "
 def rewards(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
     ctx = customer_context(request, provider_slug, customer_slug)
     status = request.GET.get("status", "")
-    qs = portal_selectors.reward_list_for_page(scope=ctx["scope"], status=status)
+    qs = reward_selectors.reward_list_for_page(scope=ctx["scope"], status=status)
     ctx.update({"page": page_of(qs, request, per_page=60), "status": status, "statuses": RewardStatus.choices})
     return render(request, "portal/customer/rewards.html", ctx)
 
@@ -47,7 +47,7 @@ def _csv_rows(qs) -> Iterator[str]:
 @login_required
 def rewards_csv(request: HttpRequest, provider_slug: str, customer_slug: str) -> StreamingHttpResponse:
     ctx = customer_context(request, provider_slug, customer_slug)
-    qs = portal_selectors.reward_list_for_page(scope=ctx["scope"], status=request.GET.get("status", ""))
+    qs = reward_selectors.reward_list_for_page(scope=ctx["scope"], status=request.GET.get("status", ""))
     response = StreamingHttpResponse(_csv_rows(qs), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="rewards-{ctx["customer"].slug}.csv"'
     return response

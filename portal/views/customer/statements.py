@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.selectors import statement_get, statement_list, statement_month_to_date
+from billing.selectors.statements import statement_get, statement_list, statement_month_to_date
 from portal.views.customer.common import customer_context, page_of
 from portal.views.statement_downloads import period_or_404, statement_download
 

@@ -7,10 +7,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from mining import selectors_charts as charts
-from mining import selectors_labels, selectors_workers
-from mining import selectors_portal as portal_selectors
 from mining.models import MiningAccount, Worker
+from mining.selectors import charts
+from mining.selectors import labels as label_selectors
+from mining.selectors import workers as worker_selectors
 from portal.views.customer.common import customer_context, int_or_none, page_of, unnamed_offline_rows
 from tenants.access import get_in_scope, scoped
 
@@ -23,8 +23,8 @@ def _table_context(request: HttpRequest, scope) -> dict:
         "sort": request.GET.get("sort", "name"),
         "label": int_or_none(request.GET.get("label")),
     }
-    anchor = portal_selectors.worker_hashrate_anchor(scope=scope)
-    qs = portal_selectors.worker_list(scope=scope, search=params["q"], status=params["status"],
+    anchor = worker_selectors.worker_hashrate_anchor(scope=scope)
+    qs = worker_selectors.worker_list(scope=scope, search=params["q"], status=params["status"],
                                       account_id=params["account"], sort=params["sort"], label_id=params["label"])
     query = request.GET.copy()
     query.pop("page", None)
@@ -33,8 +33,8 @@ def _table_context(request: HttpRequest, scope) -> dict:
     workers_url = reverse("customer:workers", kwargs=request.resolver_match.kwargs)
     return {"params": params, "page": page_of(qs, request), "anchor_at": anchor, "workers_url": workers_url,
             "statuses": Worker.Status.choices,
-            "query": query.urlencode(), "sorts": portal_selectors.WORKER_SORTS,
-            "counts": selectors_workers.worker_state_counts(scope=scope),
+            "query": query.urlencode(), "sorts": worker_selectors.WORKER_SORTS,
+            "counts": worker_selectors.worker_state_counts(scope=scope),
             "unnamed": unnamed_offline_rows(scope, params, account_id=params["account"])}
 
 
@@ -43,7 +43,7 @@ def workers(request: HttpRequest, provider_slug: str, customer_slug: str) -> Htt
     ctx = customer_context(request, provider_slug, customer_slug)
     ctx.update(_table_context(request, ctx["scope"]))
     ctx["accounts"] = scoped(MiningAccount, ctx["scope"]).order_by("name").only("pk", "name")
-    ctx["labels"] = selectors_labels.label_choices(scope=ctx["scope"])
+    ctx["labels"] = label_selectors.label_choices(scope=ctx["scope"])
     return render(request, "portal/customer/workers.html", ctx)
 
 

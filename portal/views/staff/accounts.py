@@ -12,10 +12,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from mining import selectors as mining_selectors
-from mining import selectors_labels
 from mining.models import MiningAccount
-from mining.selectors_sync import with_sync_health
+from mining.selectors import accounts as account_selectors
+from mining.selectors import labels as label_selectors
+from mining.selectors.sync import with_sync_health
 from mining.services.accounts import mining_account_assign
 from mining.services.operations import mining_accounts_import_request
 from portal.views.access_common import scope_or_404
@@ -34,12 +34,12 @@ class AssignForm(forms.Form):
 def accounts(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     label_id = int_or_none(request.GET.get("label"))
-    listed = selectors_labels.with_labels(mining_selectors.mining_account_list(scope=scope), as_list=True)
+    listed = label_selectors.with_labels(account_selectors.mining_account_list(scope=scope), as_list=True)
     ctx = {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
-        "accounts": with_sync_health(selectors_labels.accounts_with_label(listed, label_id), now=timezone.now()),
-        "labels": selectors_labels.label_choices(scope=scope),
+        "accounts": with_sync_health(label_selectors.accounts_with_label(listed, label_id), now=timezone.now()),
+        "labels": label_selectors.label_choices(scope=scope),
         "label_id": label_id,
         "customers": scoped(Customer, scope).order_by("name").only("pk", "name"),
         "today": timezone.now().astimezone(UTC).date(),

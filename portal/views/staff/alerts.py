@@ -9,9 +9,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from mining import selectors_labels
-from mining import selectors_portal as portal_selectors
 from mining.models import Alert
+from mining.selectors import alerts as alert_selectors
+from mining.selectors import labels as label_selectors
 from mining.services.operations import alert_acknowledge
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import int_or_none, page_of
@@ -27,12 +27,12 @@ def _context(request: HttpRequest, provider_slug: str) -> dict:
     label_id = int_or_none(request.GET.get("label"))
     return {
         "label_id": label_id,
-        "labels": selectors_labels.label_choices(scope=scope),
+        "labels": label_selectors.label_choices(scope=scope),
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
         "state": state,
         "states": STATES,
-        "page": page_of(portal_selectors.alert_list(scope=scope, state=state, label_id=label_id), request, per_page=50),
+        "page": page_of(alert_selectors.alert_list(scope=scope, state=state, label_id=label_id), request, per_page=50),
     }
 
 

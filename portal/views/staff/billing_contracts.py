@@ -15,9 +15,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from billing import selectors_setup as billing_selectors
 from billing.models import ContractVersion
 from billing.periods import previous_month
+from billing.selectors import contracts as contract_selectors
+from billing.selectors import entries as entry_selectors
 from billing.services.contracts import (
     adjustment_create,
     contract_version_create,
@@ -44,7 +45,7 @@ def contract_list(request: HttpRequest, provider_slug: str) -> HttpResponse:
     """Each customer with the contract version in force today (or none yet)."""
     scope = scope_or_404(request, provider_slug=provider_slug)
     page = page_of(selectors.customer_list(scope=scope), request, 50)
-    current = billing_selectors.contract_current_by_customer(
+    current = contract_selectors.contract_current_by_customer(
         scope=scope, customer_ids=[c.pk for c in page], today=timezone.now().date())
     rows = [(c, current.get(c.pk)) for c in page]
     return render(request, "portal/staff/billing/contracts.html", {**base_ctx(scope), "page": page, "rows": rows})
@@ -71,10 +72,10 @@ def _customer_page_ctx(staff_scope, scope, customer, form: AdjustmentForm | None
             # Last month by default: the month about to be closed is the one whose energy is missing.
             "energy_form": energy_form or EnergyEntryForm(
                 initial={"period": f"{previous_month(timezone.now().date()):%Y-%m}"}),
-            "energy_entries": billing_selectors.energy_entry_list(scope=scope, customer_id=customer.pk)[:200],
-            "versions": billing_selectors.contract_version_rows(scope=scope, customer_id=customer.pk,
+            "energy_entries": entry_selectors.energy_entry_list(scope=scope, customer_id=customer.pk)[:200],
+            "versions": contract_selectors.contract_version_rows(scope=scope, customer_id=customer.pk,
                                                                 today=timezone.now().date()),
-            "adjustments": billing_selectors.adjustment_list(scope=scope, customer_id=customer.pk)[:200]}
+            "adjustments": entry_selectors.adjustment_list(scope=scope, customer_id=customer.pk)[:200]}
 
 
 def _customer_form_post(request: HttpRequest, provider_slug: str, customer_slug: str, form_class: type,
@@ -123,7 +124,7 @@ def contract_version_new(request: HttpRequest, provider_slug: str, customer_slug
     """A new dated version of the customer's contract (the first one creates the contract)."""
     staff_scope, scope, customer = _customer_ctx(request, provider_slug, customer_slug)
     staff_scope.require(Capability.MANAGE_BILLING)
-    current = billing_selectors.contract_current_by_customer(scope=scope, customer_ids=[customer.pk],
+    current = contract_selectors.contract_current_by_customer(scope=scope, customer_ids=[customer.pk],
                                                              today=timezone.now().date()).get(customer.pk)
     form = ContractVersionNewForm(request.POST or None,
                                   initial=ContractTermsForm.initial_from(current) if current else None)
@@ -147,7 +148,7 @@ def contract_version_edit(request: HttpRequest, provider_slug: str, customer_slu
     """Correct a version's terms, where no closed statement used it; otherwise say why and what to do instead."""
     staff_scope, scope, customer = _customer_ctx(request, provider_slug, customer_slug)
     version = get_in_scope(ContractVersion, scope, pk=pk)
-    row = next(r for r in billing_selectors.contract_version_rows(scope=scope, customer_id=customer.pk,
+    row = next(r for r in contract_selectors.contract_version_rows(scope=scope, customer_id=customer.pk,
                                                                   today=timezone.now().date())
                if r.version.pk == version.pk)
     form = ContractTermsForm(request.POST or None, initial=ContractTermsForm.initial_from(version))

@@ -17,7 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import selectors_setup as billing_selectors
+from billing.selectors import maintenance as maintenance_selectors
+from billing.selectors import prices as price_selectors
 from billing.services.contracts import btc_price_record, maintenance_window_create
 from portal.timezones import user_timezone
 from portal.views.access_common import scope_or_404
@@ -101,7 +102,7 @@ def btc_prices(request: HttpRequest, provider_slug: str) -> HttpResponse:
             done = submit_once(request, scope, form, write, back=request.path)
             if done:
                 return done
-    ctx = {**base_ctx(scope), "form": form, "page": page_of(billing_selectors.btc_price_list(scope=scope), request, 50)}
+    ctx = {**base_ctx(scope), "form": form, "page": page_of(price_selectors.btc_price_list(scope=scope), request, 50)}
     return render(request, "portal/staff/billing/btc_prices.html", ctx)
 
 
@@ -128,8 +129,8 @@ def maintenance_windows(request: HttpRequest, provider_slug: str) -> HttpRespons
                 return done
     now = timezone.now()
     ctx = {**base_ctx(scope), "form": form, "zone": zone,
-           "upcoming": billing_selectors.maintenance_windows_upcoming(scope=scope, now=now)[:100],
-           "past": page_of(billing_selectors.maintenance_windows_past(scope=scope, now=now), request, 50)}
+           "upcoming": maintenance_selectors.maintenance_windows_upcoming(scope=scope, now=now)[:100],
+           "past": page_of(maintenance_selectors.maintenance_windows_past(scope=scope, now=now), request, 50)}
     return render(request, "portal/staff/billing/maintenance.html", ctx)
 
 

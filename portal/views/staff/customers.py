@@ -11,12 +11,14 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from billing import selectors as billing_selectors
-from billing import selectors_setup as billing_setup_selectors
-from mining import selectors as mining_selectors
-from mining import selectors_labels, selectors_workers
-from mining import selectors_portal as portal_selectors
-from mining.selectors_sync import with_sync_health
+from billing.selectors import contracts as contract_selectors
+from billing.selectors import statements as statement_selectors
+from mining.selectors import accounts as account_selectors
+from mining.selectors import alerts as alert_selectors
+from mining.selectors import customers as customer_selectors
+from mining.selectors import labels as label_selectors
+from mining.selectors import workers as worker_selectors
+from mining.selectors.sync import with_sync_health
 from portal.access_forms import form_errors_from
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import int_or_none, page_of
@@ -52,10 +54,10 @@ def customer_list(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     q, status = request.GET.get("q", "").strip()[:100], request.GET.get("status", "")
     label_id = int_or_none(request.GET.get("label"))
-    qs = portal_selectors.customer_list_for_console(scope=scope, search=q, status=status, label_id=label_id)
+    qs = customer_selectors.customer_list_for_console(scope=scope, search=q, status=status, label_id=label_id)
     ctx = {"scope": scope, "provider": selectors.provider_get(scope=scope), "page": page_of(qs, request, 50),
            "q": q, "status": status, "statuses": Customer.Status.choices, "label_id": label_id,
-           "labels": selectors_labels.label_choices(scope=scope),
+           "labels": label_selectors.label_choices(scope=scope),
            "can_manage": scope.can(Capability.MANAGE_CUSTOMERS),
            "can_onboard": scope.can(Capability.MANAGE_ACCOUNTS)}
     template = "portal/staff/_customer_rows.html" if request.path.endswith("/rows/") else "portal/staff/customers.html"
@@ -88,15 +90,15 @@ def customer_detail(request: HttpRequest, provider_slug: str, customer_slug: str
         "scope": staff_scope,
         "provider": selectors.provider_get(scope=staff_scope),
         "customer": customer,
-        "accounts": with_sync_health(selectors_workers.worker_states_attach(
-            scope=scope, accounts=mining_selectors.mining_account_list(scope=scope)), now=timezone.now()),
+        "accounts": with_sync_health(worker_selectors.worker_states_attach(
+            scope=scope, accounts=account_selectors.mining_account_list(scope=scope)), now=timezone.now()),
         "members": scoped(CustomerMembership, scope).select_related("user").order_by("user__email"),
-        "alerts": portal_selectors.alert_list(scope=scope)[:20],
-        "counts": selectors_workers.worker_state_counts(scope=scope),
+        "alerts": alert_selectors.alert_list(scope=scope)[:20],
+        "counts": worker_selectors.worker_state_counts(scope=scope),
         # Billing at a glance: the contract in force today and the last closed statements (links to the full pages).
-        "contract": billing_setup_selectors.contract_current_by_customer(
+        "contract": contract_selectors.contract_current_by_customer(
             scope=staff_scope, customer_ids=[customer.pk], today=timezone.now().date()).get(customer.pk),
-        "statements": billing_selectors.statement_list(scope=scope)[:RECENT_STATEMENTS],
+        "statements": statement_selectors.statement_list(scope=scope)[:RECENT_STATEMENTS],
         "can_manage": staff_scope.can(Capability.MANAGE_CUSTOMERS),
         "can_onboard": staff_scope.can(Capability.MANAGE_ACCOUNTS),
     }

@@ -13,9 +13,11 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from mining import selectors_portal as portal_selectors
-from mining import selectors_workers
 from mining.models import MiningAccount
+from mining.selectors import alerts as alert_selectors
+from mining.selectors import rewards as reward_selectors
+from mining.selectors import sync as sync_selectors
+from mining.selectors import workers as worker_selectors
 from mining.services.operations import mining_account_sync_request
 from portal.views.access_common import scope_or_404
 from portal.views.hashrate_chart import hashrate_chart_context
@@ -39,11 +41,11 @@ def fleet(request: HttpRequest, provider_slug: str) -> HttpResponse:
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
         **_chart_context(request, scope, provider_slug),
-        "counts": selectors_workers.worker_state_counts(scope=scope),
-        "totals": portal_selectors.reward_totals(scope=scope, today=now.date()),
-        "problems": portal_selectors.sync_problem_list(scope=scope, now=now),
-        "alerts": portal_selectors.alert_list(scope=scope)[:FLEET_ALERTS],
-        "open_alerts": portal_selectors.open_alert_count(scope=scope),
+        "counts": worker_selectors.worker_state_counts(scope=scope),
+        "totals": reward_selectors.reward_totals(scope=scope, today=now.date()),
+        "problems": sync_selectors.sync_problem_list(scope=scope, now=now),
+        "alerts": alert_selectors.alert_list(scope=scope)[:FLEET_ALERTS],
+        "open_alerts": alert_selectors.open_alert_count(scope=scope),
         "can_onboard": scope.can(Capability.MANAGE_ACCOUNTS),
     }
     return render(request, "portal/staff/fleet.html", ctx)

@@ -14,9 +14,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from mining import selectors_labels
-from mining.labels_models import LABEL_NAME_MAX, Label, LabelKind
 from mining.models import MiningAccount
+from mining.models.labels import LABEL_NAME_MAX, Label, LabelKind
+from mining.selectors import labels as label_selectors
 from mining.services.labels import label_create, label_delete, labels_set_for_account, labels_set_for_workers
 from portal.access_forms import form_errors_from
 from portal.views.access_common import scope_or_404
@@ -56,7 +56,7 @@ def labels(request: HttpRequest, provider_slug: str) -> HttpResponse:
         else:
             scope.require(Capability.MANAGE_ACCOUNTS)
     ctx = {"scope": scope, "provider": selectors.provider_get(scope=scope), "form": form,
-           "labels": selectors_labels.label_list(scope=scope), "can_manage": scope.can(Capability.MANAGE_ACCOUNTS)}
+           "labels": label_selectors.label_list(scope=scope), "can_manage": scope.can(Capability.MANAGE_ACCOUNTS)}
     return render(request, "portal/staff/labels.html", ctx)
 
 

@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from mining.models import MiningAccount, PayoutChange, PayoutDestination
-from mining.selectors_payouts import payout_changes_pending, payout_changes_recent
+from mining.selectors.payouts import payout_changes_pending, payout_changes_recent
 from mining.services.miner_info import mining_account_miner_info_refresh
 from mining.services.payouts import payout_change_cancel, payout_change_request
 from mining.services.upstream_writes import mining_account_create

@@ -12,18 +12,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from billing import exports_statement as downloads
-from billing import selectors_statements as billing_pages
+from billing.exports import downloads
+from billing.exports.jobs import export_job_is_stale, export_jobs_expire
 from billing.models import ExportJob, ExportKind
-from billing.selectors import billing_month_is_closed, statement_get
+from billing.periods import previous_month
+from billing.selectors import exports as export_selectors
+from billing.selectors import months as month_selectors
+from billing.selectors.data_health import data_health as health
+from billing.selectors.months import billing_month_is_closed
+from billing.selectors.statements import statement_get
 from billing.services.closing import billing_month_close
-from billing.services.exports import (
-    export_job_file,
-    export_job_is_stale,
-    export_job_retry,
-    export_job_start,
-    export_jobs_expire,
-)
+from billing.services.exports import export_job_file, export_job_retry, export_job_start
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import page_of
 from portal.views.statement_downloads import period_or_404, statement_download
@@ -43,15 +42,13 @@ def _base(request: HttpRequest, provider_slug: str) -> dict:
 @login_required
 def statements(request: HttpRequest, provider_slug: str) -> HttpResponse:
     ctx = _base(request, provider_slug)
-    ctx["months"] = billing_pages.billing_months_overview(scope=ctx["scope"], today=timezone.now().date())
+    ctx["months"] = month_selectors.billing_months_overview(scope=ctx["scope"], today=timezone.now().date())
     return render(request, "portal/staff/billing/statements.html", ctx)
 
 
 @login_required
 def data_health(request: HttpRequest, provider_slug: str) -> HttpResponse:
     """Per account, this month's and last month's hashrate coverage and gaps (what billing will price)."""
-    from billing.periods import previous_month
-    from billing.selectors_health import data_health as health
 
     ctx = _base(request, provider_slug)
     today = timezone.now().date()
@@ -67,17 +64,17 @@ def statement_month(request: HttpRequest, provider_slug: str, period: str) -> Ht
     today = timezone.now().date()
     closed = billing_month_is_closed(scope=scope, period=month)
     if closed:
-        page = page_of(billing_pages.month_statements_closed(scope=scope, period=month), request, ROWS_PER_PAGE)
+        page = page_of(month_selectors.month_statements_closed(scope=scope, period=month), request, ROWS_PER_PAGE)
         rows = list(page)
-        ctx["totals"] = billing_pages.month_totals(scope=scope, period=month)
-        ctx["overview"] = next((m for m in billing_pages.billing_months_overview(scope=scope, today=today)
+        ctx["totals"] = month_selectors.month_totals(scope=scope, period=month)
+        ctx["overview"] = next((m for m in month_selectors.billing_months_overview(scope=scope, today=today)
                                 if m.period == month), None)
-        latest = billing_pages.export_jobs_latest(scope=scope, period=month)
+        latest = export_selectors.export_jobs_latest(scope=scope, period=month)
         ctx["jobs"] = [(kind, label, latest.get(kind)) for kind, label in ExportKind.choices]
     else:
-        page = page_of(billing_pages.month_customers(scope=scope), request, ROWS_PER_PAGE)
+        page = page_of(month_selectors.month_customers(scope=scope), request, ROWS_PER_PAGE)
         try:
-            rows = billing_pages.month_statements_draft(scope=scope, period=month, today=today,
+            rows = month_selectors.month_statements_draft(scope=scope, period=month, today=today,
                                                         customers=list(page))
         except ValidationError as exc:  # e.g. fiat fees without the month's BTC price: say so, in words
             rows, ctx["draft_error"] = [], " ".join(exc.messages)
@@ -85,7 +82,7 @@ def statement_month(request: HttpRequest, provider_slug: str, period: str) -> Ht
                                                 for line, pct in d.short_coverage]
     # The whole month's accounts, not only this page's customers: the close refuses for any of them, so the
     # warning and the confirmation box must not depend on which page is shown.
-    ctx["short_accounts"] = [] if closed or month > today else billing_pages.month_accounts_short(
+    ctx["short_accounts"] = [] if closed or month > today else month_selectors.month_accounts_short(
         scope=scope, period=month, today=today)
     ctx.update({"period": month, "closed": closed, "page": page, "rows": rows,
                 "is_over": month < today.replace(day=1), "is_future": month > today})
