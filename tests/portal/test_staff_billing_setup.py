@@ -55,7 +55,7 @@ def rows() -> tuple:
 
 
 def post(client, url: str, data: dict, key: str = "k1"):
-    return client.post(url, {**data, "submit_key": key})
+    return client.post(url, {**data, "idempotency_key": key})
 
 
 # ------------------------------------------------------------------------------------------------ pages
@@ -333,7 +333,8 @@ def test_bad_adjustments_are_named_on_the_customers_page_and_nothing_is_written(
     assert form.errors["period"] == ["“Nov” is not a month; write it as YYYY-MM, e.g. 2026-10."]
     assert form.errors["amount_btc"] == ["“abc” is not a BTC amount (e.g. 0.00150000, or -0.001 for a charge)."]
     response = client.post(url, {"period": "2026-11", "amount_btc": "0.1", "memo": "x"})  # no submit key
-    assert response.context["adjustment_form"].errors["submit_key"] == ["This form is out of date; reload the page."]
+    errors = response.context["adjustment_form"].errors
+    assert errors["idempotency_key"] == ["This form is out of date; reload the page."]
     assert rows() == before
 
 
