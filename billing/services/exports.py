@@ -29,7 +29,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -38,6 +38,7 @@ from billing.models import ExportJob, ExportKind, ExportStatus, Statement
 from billing.selectors import billing_month_is_closed
 from tenants.access import Capability, Scope, UNSCOPED_across_all_tenants, get_in_scope, scope_for_system, scoped
 from tenants.audit import audit_record
+from tenants.errors import NotAllowed
 from tenants.models import Provider
 
 logger = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def _lease() -> timedelta:
 def _staff_only(scope: Scope) -> None:
     scope.require(Capability.VIEW)
     if scope.customer_id is not None:
-        raise PermissionDenied("A month's exports cover every customer: provider staff only.")
+        raise NotAllowed("A month's exports cover every customer: provider staff only.")
 
 
 def export_job_is_stale(job: ExportJob, *, now: datetime) -> bool:

@@ -7,8 +7,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from billing import selectors as billing_selectors
@@ -19,6 +20,7 @@ from mining import selectors_portal as portal_selectors
 from mining.selectors_sync import with_sync_health
 from portal.access_forms import form_errors_from
 from portal.views.access_common import scope_or_404
+from portal.views.actions import post_action
 from portal.views.customer.common import int_or_none, page_of
 from tenants import selectors
 from tenants.access import Capability, get_in_scope, scoped
@@ -107,12 +109,13 @@ def customer_detail(request: HttpRequest, provider_slug: str, customer_slug: str
 def customer_status(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     customer = get_in_scope(Customer, scope, slug=customer_slug)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    wanted = request.POST.get("status")
-    if wanted not in Customer.Status.values:
-        messages.error(request, "Choose suspend or reactivate.")
-    else:
-        customer = customer_status_set(scope=scope, customer_id=customer.pk, status=wanted)
-        messages.success(request, f"{customer.name} is now {customer.get_status_display().lower()}.")
-    return redirect("staff:customer_detail", provider_slug=provider_slug, customer_slug=customer.slug)
+
+    def set_status() -> str:
+        wanted = request.POST.get("status")
+        if wanted not in Customer.Status.values:
+            raise ValidationError("Choose suspend or reactivate.")
+        changed = customer_status_set(scope=scope, customer_id=customer.pk, status=wanted)
+        return f"{changed.name} is now {changed.get_status_display().lower()}."
+
+    return post_action(request, set_status,
+                       back=reverse("staff:customer_detail", args=[provider_slug, customer.slug]))

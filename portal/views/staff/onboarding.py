@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -25,6 +25,7 @@ from mining.services.upstream_writes import mining_account_create
 from portal.access_forms import form_errors_from
 from portal.errors import upstream_attempt
 from portal.views.access_common import scope_or_404
+from portal.views.actions import post_action
 from portal.views.once import write_once
 from portal.views.payout_forms import payout_change_saved_words, payout_code_field_add
 from portal.views.staff.customers import CustomerForm
@@ -202,15 +203,13 @@ def payout_change_cancel_view(request: HttpRequest, provider_slug: str, pk: int)
     """Staff who manage payouts cancel a pending change; another provider's change is a 404."""
     scope = scope_or_404(request, provider_slug=provider_slug)
     get_in_scope(PayoutChange, scope, pk=pk)  # 404 before anything else for another tenant's change
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
+
+    def cancel() -> tuple[str, str]:
         change = payout_change_cancel(scope=scope, change_id=pk)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("staff:accounts", provider_slug=provider_slug)
-    messages.success(request, f"Canceled: the change of {change.account.name} will not be sent to the pool.")
-    return redirect("staff:account_payout", provider_slug=provider_slug, pk=change.account_id)
+        return (f"Canceled: the change of {change.account.name} will not be sent to the pool.",
+                reverse("staff:account_payout", args=[provider_slug, change.account_id]))
+
+    return post_action(request, cancel, back=reverse("staff:accounts", args=[provider_slug]))
 
 
 def _done_url(provider_slug: str, account: MiningAccount) -> str:
