@@ -3,13 +3,15 @@ page instead of a 500 — after a POST on the page the user was on, for a GET wi
 
 from __future__ import annotations
 
+from html import escape
+
 import pytest
 
 from tests.fixtures.access import login_verified
 
 pytestmark = pytest.mark.urls("tests.portal.upstream_error_urls")
 
-DOWN = "WhiteBIT's mining pool API is not reachable right now; the portal will try again shortly."
+DOWN = escape("WhiteBIT's mining pool API is not reachable right now; the portal will try again shortly.")
 KEY = "WhiteBIT rejected the API key"
 
 

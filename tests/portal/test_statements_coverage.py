@@ -9,7 +9,7 @@ import time_machine
 from billing.models import Statement, StatementFee
 from billing.selectors import statement_get
 from billing.services.contracts import ContractTerms, contract_version_create
-from portal.templatetags.units import btc, btc_hover
+from billing.templatetags.billing_money import btc, btc_hover
 from tests.billing.factories import account_make, samples_make
 from tests.fixtures.access import login_verified
 from tests.portal.statements_world import NOVEMBER, NOW, OCTOBER, system

@@ -23,7 +23,7 @@ from billing.selectors_statements import month_fingerprint
 from billing.services.exports import _claim, _progress, export_job_start
 from billing.statements import statements_compute
 from billing.tasks import billing_export_build_task
-from portal.templatetags.units import btc
+from billing.templatetags.billing_money import btc
 from tenants.models import AuditEntry
 from tests.fixtures.access import login_verified
 from tests.portal.statements_world import NOVEMBER, NOW, OCTOBER, SEPTEMBER, bill, customers_make, system

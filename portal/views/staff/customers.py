@@ -23,7 +23,7 @@ from portal.views.access_common import scope_or_404
 from portal.views.actions import post_action
 from portal.views.customer.common import int_or_none, page_of
 from tenants import selectors
-from tenants.access import Capability, get_in_scope, scoped
+from tenants.access import Capability, Scope, get_in_scope, scoped
 from tenants.models import Customer, CustomerMembership
 from tenants.services.customers import customer_create_in_scope, customer_status_set
 
@@ -48,6 +48,17 @@ class CustomerForm(forms.Form):
             emails.append(address.lower())
         return emails
 
+    def create(self, scope: Scope) -> Customer | None:
+        """The customer this (bound) form asks for, through the one create service; None with the refusal on the
+        form. Used by the customer list's "New customer" page and by onboarding's first step."""
+        if not self.is_valid():
+            return None
+        try:
+            return customer_create_in_scope(scope=scope, **self.cleaned_data)
+        except ValidationError as exc:
+            form_errors_from(self, exc)
+            return None
+
 
 @login_required
 def customer_list(request: HttpRequest, provider_slug: str) -> HttpResponse:
@@ -69,14 +80,9 @@ def customer_new(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     scope.require(Capability.MANAGE_CUSTOMERS)
     form = CustomerForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            customer = customer_create_in_scope(scope=scope, **form.cleaned_data)
-        except ValidationError as exc:
-            form_errors_from(form, exc)
-        else:
-            messages.success(request, f"{customer.name} is created. Invite its users from its page.")
-            return redirect("staff:customer_detail", provider_slug=provider_slug, customer_slug=customer.slug)
+    if request.method == "POST" and (customer := form.create(scope)):
+        messages.success(request, f"{customer.name} is created. Invite its users from its page.")
+        return redirect("staff:customer_detail", provider_slug=provider_slug, customer_slug=customer.slug)
     return render(request, "portal/staff/customer_new.html",
                   {"scope": scope, "provider": selectors.provider_get(scope=scope), "form": form})
 

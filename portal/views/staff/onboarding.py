@@ -33,7 +33,6 @@ from portal.views.staff.onboarding_forms import MiningAccountForm, PayoutForm, P
 from tenants import selectors
 from tenants.access import Capability, Scope, get_in_scope, scoped
 from tenants.models import Customer
-from tenants.services.customers import customer_create_in_scope
 
 STEPS = ("Customer", "Mining account", "Connect the miners", "Payout")
 
@@ -64,14 +63,9 @@ def onboard_start(request: HttpRequest, provider_slug: str) -> HttpResponse:
                         customer_slug=pick.cleaned_data["customer"].slug)
     if action == "create":
         scope.require(Capability.MANAGE_CUSTOMERS)
-        if new.is_valid():
-            try:
-                customer = customer_create_in_scope(scope=scope, **new.cleaned_data)
-            except ValidationError as exc:
-                form_errors_from(new, exc)
-            else:
-                messages.success(request, f"{customer.name} is created. Next: its mining account on the pool.")
-                return redirect("staff:onboard_account", provider_slug=provider_slug, customer_slug=customer.slug)
+        if customer := new.create(scope):
+            messages.success(request, f"{customer.name} is created. Next: its mining account on the pool.")
+            return redirect("staff:onboard_account", provider_slug=provider_slug, customer_slug=customer.slug)
     return render(request, "portal/staff/onboarding/customer.html",
                   _ctx(request, scope, steps=_stepper(1), pick=pick, new=new, can_create=can_create))
 
