@@ -4,7 +4,8 @@ Every view, API endpoint, task and command turns its caller into a `Scope` (`sco
 `scope_for_system`) and reads tenant-owned rows only through `scoped()` / `get_in_scope()`. It fails closed:
 
 * asked without a scope, `scoped()` raises `TenantScopeMissing` (a bug, never an empty or a full result);
-* an object outside the scope is `Http404`, exactly like a missing one, so outsiders learn nothing;
+* an object outside the scope is `NotFound` (tenants/errors.py, an `Http404`), exactly like a missing one, so
+  outsiders learn nothing;
 * a model that does not declare how it is owned (`TENANT_CUSTOMER_FIELD`) cannot be queried through it.
 
 Tenant-owned models declare `TENANT_CUSTOMER_FIELD`: the lookup path to the owning customer's id, or `None`
@@ -17,10 +18,10 @@ import enum
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned, PermissionDenied
+from django.core.exceptions import ImproperlyConfigured, MultipleObjectsReturned
 from django.db import models
-from django.http import Http404
 
+from tenants.errors import NotAllowed, NotFound
 from tenants.models import Customer, CustomerMembership, CustomerRole, Provider, ProviderMembership, StaffRole
 
 M = TypeVar("M", bound=models.Model)
@@ -118,7 +119,7 @@ class Scope:
     def require(self, capability: Capability) -> None:
         """403 for a member whose role does not allow this (they already know the object exists)."""
         if not self.can(capability):
-            raise PermissionDenied(f"Your role does not allow this ({capability.value}).")
+            raise NotAllowed(f"Your role does not allow this ({capability.value}).")
 
     def provider_wide_reads(self) -> Scope:
         """The provider's scope for reading the provider-wide facts a customer's own pages depend on (which months
@@ -133,7 +134,7 @@ class Scope:
         """A staff scope limited to one of its customers (the customer must be checked to be in scope)."""
         if self.kind == ScopeKind.CUSTOMER:
             if customer_id != self.customer_id:
-                raise Http404("No such customer")
+                raise NotFound("No such customer")
             return self
         return Scope(self.kind, self.provider_id, customer_id, self.role, self.user_id, self.token_id,
                      self.actor_label, self.token_scopes, self.view_only)
@@ -168,7 +169,7 @@ def scope_for_user(user: Any, *, provider_slug: str, customer_slug: str | None =
     a customer user gets exactly their customer. Anything else is a 404, the same as a missing provider.
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        raise Http404("Not found")
+        raise NotFound("Not found")
     staff = (
         ProviderMembership.objects.filter(user=user, provider__slug=provider_slug).values("provider_id", "role").first()
     )
@@ -191,7 +192,7 @@ def scope_for_user(user: Any, *, provider_slug: str, customer_slug: str | None =
         )
         if member:
             return Scope(ScopeKind.CUSTOMER, member["provider_id"], member["customer_id"], member["role"], user.pk)
-    raise Http404("Not found")
+    raise NotFound("Not found")
 
 
 def _queryset(model_or_qs: type[M] | models.QuerySet[M]) -> models.QuerySet[M]:
@@ -226,9 +227,9 @@ def get_in_scope(model_or_qs: type[M] | models.QuerySet[M], scope: Scope | None,
     try:
         return scoped(model_or_qs, scope).get(**lookup)
     except (models.ObjectDoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("Not found") from exc
+        raise NotFound("Not found") from exc
     except MultipleObjectsReturned as exc:  # lookups are on unique keys; ambiguity must not leak either
-        raise Http404("Not found") from exc
+        raise NotFound("Not found") from exc
 
 
 def UNSCOPED_across_all_tenants(model: type[M], *, reason: str) -> models.QuerySet[M]:

@@ -7,6 +7,9 @@ starts, so a concurrent retry sees `running` and is told to wait instead of writ
 A write that ended without an answer from the pool (timeout, 5xx) leaves the record `unknown`: the retry with
 the same key runs again with `outcome_unknown_since` set, and the write service looks upstream for what the
 first attempt may have created before creating anything (see mining/services/upstream_writes.py).
+
+`idempotent_write()` is the one home of the state machine (claim, replay, release, outcome unknown, complete) for
+every once-only write: the pages' `OnceForm` (portal/views/once.py) and the API's base view both call it.
 """
 
 from __future__ import annotations
@@ -14,12 +17,16 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from tenants.access import Scope, scoped
@@ -148,3 +155,79 @@ def idempotency_release(*, record: IdempotencyRecord) -> None:
         IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.RUNNING).delete()
     else:
         idempotency_outcome_unknown(record=record)
+
+
+#: Refusals raised before anything was written (bad input, someone else's object, a role that may not): the key is
+#: released, so the corrected request may use it again. Anything else may have written (see `idempotent_write`).
+NOTHING_WRITTEN: tuple[type[BaseException], ...] = (ValidationError, Http404, PermissionDenied)
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """The answer of a once-only write: the first one's (`replayed`), or this one's."""
+
+    status: int
+    body: Any
+    replayed: bool = False
+
+
+def failure_releases_key(exc: BaseException, *, nothing_written: tuple[type[BaseException], ...] = ()) -> bool:
+    """The one rule for a failed write: True when it certainly wrote nothing (release the key), False when it may
+    have (mark the outcome unknown, so the retry looks upstream first).
+
+    A pool error says so itself (`reached_upstream`, False only when the pool was never asked or refused at the
+    door); a refusal of ours (`NOTHING_WRITTEN`, plus the caller's own, e.g. DRF's APIException) wrote nothing;
+    anything else (a crash, a lost connection) may have written.
+    """
+    reached = getattr(exc, "reached_upstream", None)
+    if reached is not None:
+        return not reached
+    return isinstance(exc, NOTHING_WRITTEN + nothing_written)
+
+
+def idempotent_write(
+    *,
+    scope: Scope,
+    key: str,
+    method: str,
+    path: str,
+    body: Any,
+    write: Callable[[WriteAttempt], tuple[int, Any]],
+    nothing_written: tuple[type[BaseException], ...] = (),
+    now: datetime | None = None,
+) -> WriteResult:
+    """Run `write(attempt)` at most once per (caller, key); a retry gets the first answer (`replayed=True`).
+
+    Raises `IdempotencyKeyInvalid` / `IdempotencyKeyReused` (the key is bad, or was used for another request) and
+    `IdempotencyInProgress` (the first request is still running) before writing anything. When `write` raises, the
+    record is released or marked "outcome unknown" by `failure_releases_key`, and the error goes on to the caller.
+    """
+    claim = idempotency_claim(scope=scope, key=key, method=method, path=path, body=body, now=now)
+    if claim.replay is not None:
+        status, answer = claim.replay
+        return WriteResult(status, answer, replayed=True)
+    try:
+        status, answer = write(WriteAttempt.for_claim(claim))
+    except BaseException as exc:
+        if failure_releases_key(exc, nothing_written=nothing_written):
+            idempotency_release(record=claim.record)
+        else:
+            idempotency_outcome_unknown(record=claim.record)
+        raise
+    idempotency_complete(record=claim.record, status=status, body=answer)
+    return WriteResult(status, answer)
+
+
+def idempotency_wait(*, scope: Scope, key: str, timeout_s: float, poll_s: float = 0.2) -> WriteResult | None:
+    """Wait up to `timeout_s` for a concurrent request with `key` (a double click) to finish: its answer, or None
+    when it was refused (key released), ended without an answer (`unknown`) or is still running."""
+    deadline = time.monotonic() + timeout_s
+    records = scoped(IdempotencyRecord, scope).filter(caller=caller_label(scope), key=key)
+    while time.monotonic() < deadline:
+        time.sleep(poll_s)
+        record = records.only("state", "response_status", "response_body").first()
+        if record is None or record.state == IdempotencyRecord.State.UNKNOWN:
+            return None
+        if record.state == IdempotencyRecord.State.DONE:
+            return WriteResult(record.response_status, record.response_body, replayed=True)
+    return None

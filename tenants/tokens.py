@@ -13,12 +13,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from tenants.access import Capability, Scope, ScopeKind, get_in_scope, scoped
 from tenants.audit import audit_record
+from tenants.errors import NotAllowed
 from tenants.models import ApiToken, ApiTokenScope, Customer
 
 TOKEN_PREFIX = "wbp_"
@@ -65,7 +66,7 @@ def api_token_create(
     customer) may do it; a token can never mint another token.
     """
     if scope.token_id is not None:
-        raise PermissionDenied("An API token cannot create API tokens; create them in the portal.")
+        raise NotAllowed("An API token cannot create API tokens; create them in the portal.")
     if scope.kind == ScopeKind.CUSTOMER:
         scope.require(Capability.MANAGE_CUSTOMER_USERS)
         customer_id = scope.customer_id

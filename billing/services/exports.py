@@ -12,21 +12,28 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from billing.exports.jobs import ACTIVE, CONTENT_TYPE, SUFFIX, export_jobs_expire, file_sha256
+from billing.exports.jobs import (
+    ACTIVE,
+    CONTENT_TYPE,
+    SUFFIX,
+    export_jobs_expire,
+    file_sha256,
+)
 from billing.models import ExportJob, ExportKind, ExportStatus, Statement
 from billing.selectors.months import billing_month_is_closed
 from billing.tasks import billing_export_build_task
 from tenants.access import Capability, Scope, get_in_scope, scoped
 from tenants.audit import audit_record
+from tenants.errors import NotAllowed
 
 
 def _staff_only(scope: Scope) -> None:
     scope.require(Capability.VIEW)
     if scope.customer_id is not None:
-        raise PermissionDenied("A month's exports cover every customer: provider staff only.")
+        raise NotAllowed("A month's exports cover every customer: provider staff only.")
 
 
 def _enqueue(job: ExportJob) -> None:

@@ -1,8 +1,17 @@
-"""Template filters for money: every figure a page or PDF shows goes through billing.money."""
+"""The one money template library: every figure a page or PDF shows goes through billing.money.
+
+Each filter has its own name (before, `portal/templatetags/units.py` had another `btc` with other output, and a
+template loading both got whichever it loaded last):
+* `btc`: satoshis with the unit, "0.00123456 BTC" ("–" for none), for sentences and cards;
+* `btc_hover`: the same with the exact satoshis in a tooltip;
+* `btc_plain`: the bare 8-decimal number ("" for none), for statement tables whose column says BTC;
+* `bps_pct`, `fiat`, `rounding_name`.
+"""
 
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
 
 from billing import money
 
@@ -11,7 +20,21 @@ register = template.Library()
 
 @register.filter
 def btc(sats: int | None) -> str:
-    """Satoshis as BTC with exactly 8 decimals."""
+    """Satoshis as an exact 8-decimal BTC amount with its unit: 123456 → "0.00123456 BTC"."""
+    return "–" if sats is None else f"{money.btc_str(sats)} BTC"
+
+
+@register.filter
+def btc_hover(sats: int | None) -> str:
+    """The 8-place BTC amount with the exact satoshis in a tooltip (and for screen readers, in the title)."""
+    if sats is None:
+        return "–"
+    return format_html('<span class="btc" title="{} sats">{}</span>', f"{sats:,}", btc(sats))
+
+
+@register.filter
+def btc_plain(sats: int | None) -> str:
+    """Satoshis as BTC with exactly 8 decimals, without the unit."""
     return "" if sats is None else money.btc_str(sats)
 
 

@@ -50,7 +50,7 @@ class MiningAccount(models.Model):
 
     # Sync bookkeeping. The lease makes "one sync per account at a time" hold across workers and machines,
     # and frees itself when a worker dies (it is short and renewed per dataset, so it simply expires). The
-    # status is the last recorded outcome; pages show `mining.selectors_sync.sync_health`, derived when read.
+    # status is the last recorded outcome; pages show `mining.selectors.sync.sync_health`, derived when read.
     sync_status = models.CharField(max_length=16, choices=SyncStatus.choices, default=SyncStatus.NEVER)
     sync_error = models.TextField(blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)

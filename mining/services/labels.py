@@ -11,12 +11,12 @@ from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 
 from mining.models import MiningAccount, Worker
 from mining.models.labels import LABEL_NAME_MAX, AccountLabel, Label, LabelKind, WorkerLabel
 from tenants.access import Capability, Scope, get_in_scope, scoped
 from tenants.audit import audit_record
+from tenants.errors import NotFound
 
 MAX_WORKERS_PER_CHANGE = 1000
 
@@ -65,7 +65,7 @@ def _labels_in_scope(scope: Scope, label_ids: Iterable[int]) -> list[Label]:
     wanted = {int(i) for i in label_ids}
     labels = list(scoped(Label, scope).filter(pk__in=wanted))
     if len(labels) != len(wanted):
-        raise Http404("Not found")  # another provider's label is the same answer as a missing one
+        raise NotFound("Not found")  # another provider's label is the same answer as a missing one
     return labels
 
 
@@ -105,7 +105,7 @@ def labels_set_for_workers(*, scope: Scope, worker_ids: Iterable[int], label_id:
         label = get_in_scope(Label.objects.select_for_update(), scope, pk=label_id)
         found = set(scoped(Worker, scope).filter(pk__in=wanted).values_list("pk", flat=True))
         if found != wanted:
-            raise Http404("Not found")  # all or nothing: one foreign worker refuses the whole change
+            raise NotFound("Not found")  # all or nothing: one foreign worker refuses the whole change
         links = WorkerLabel.objects.filter(provider_id=scope.provider_id, label=label, worker_id__in=wanted)
         if add:
             have = set(links.values_list("worker_id", flat=True))

@@ -22,10 +22,9 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
-from django.http import Http404
 from django.utils import timezone
 
 from mining.bitcoin_address import BitcoinAddressInvalid, bitcoin_address_check
@@ -52,6 +51,7 @@ from tenants.access import (
     scoped,
 )
 from tenants.audit import audit_record
+from tenants.errors import NotAllowed, NotFound
 from tenants.models import Provider
 from tenants.services.two_factor import second_factor_verify, user_has_second_factor
 
@@ -106,7 +106,7 @@ def payout_change_request(
     scope.require(Capability.MANAGE_PAYOUT)
     account = get_in_scope(MiningAccount.objects.select_related("provider"), scope, pk=account_id)
     if scope.kind == ScopeKind.CUSTOMER and not account.provider.customers_may_change_payout:
-        raise PermissionDenied(CUSTOMER_PAYOUT_REFUSED)
+        raise NotAllowed(CUSTOMER_PAYOUT_REFUSED)
     destination, address = payout_target_clean(destination=destination, address=address)
     if scope.kind == ScopeKind.CUSTOMER:
         customer_owns_address = True  # a customer's own request names its own address
@@ -186,12 +186,12 @@ def _finish(change: PayoutChange, *, status: str, by: str, outcome: str, now: da
 def _token_row(token: str, purpose: str) -> PayoutChangeToken:
     """The link's row, locked; 404 for a token that never existed (the same answer as a wrong one)."""
     if not token:
-        raise Http404("Not found")
+        raise NotFound("Not found")
     row = (UNSCOPED_across_all_tenants(PayoutChangeToken, reason="a link's token names its own tenant")
            .select_for_update().select_related("change__account", "change__provider")
            .filter(token_hash=PayoutChangeToken.hash_token(token), purpose=purpose).first())
     if row is None:
-        raise Http404("Not found")
+        raise NotFound("Not found")
     return row
 
 

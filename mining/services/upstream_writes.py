@@ -21,18 +21,13 @@ from mining.whitebit.errors import ValidationFailed
 from mining.whitebit.types import WATCHER_LIFETIMES, WATCHER_PERMISSIONS
 from tenants.access import Capability, Scope, scoped
 from tenants.audit import audit_record, audit_snapshot
+from tenants.errors import UpstreamRefused
 from tenants.idempotency import WriteAttempt
 from tenants.models import Customer
 from tenants.selectors import provider_get
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9_]{1,255}$")
 NAME_WORDS = "Use 1–255 letters, digits and underscores."
-
-
-class UpstreamRefused(ValidationError):
-    """The pool refused a field: a validation error (field by field, in words) that came from upstream."""
-
-    upstream = True
 
 
 def _refused(exc: ValidationFailed, field_map: dict[str, str], default_field: str) -> UpstreamRefused:

@@ -15,6 +15,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from tenants import errors as domain
+
 #: Auth `code`s the pool uses (§4.2). 2: key disabled or IP not allowed; 4: key lacks rights; 10: bad signature.
 AUTH_CODES = frozenset({2, 4, 10})
 INVALID_PAYLOAD_CODE = 9
@@ -73,10 +75,16 @@ _FIELD_WORDS: dict[str, str] = {
 }
 
 
-class WhiteBitError(Exception):
-    """Base class. `status` is None when no HTTP response arrived (timeout, connection error, local budget)."""
+class WhiteBitError(domain.UpstreamUnavailable):
+    """Base class. `status` is None when no HTTP response arrived (timeout, connection error, local budget).
+
+    A domain `UpstreamUnavailable` (tenants/errors.py), so pages and the API map every pool error in one place.
+    `reached_upstream` is False only where the pool certainly did not act on the request (see AuthFailed and
+    RateBudgetExhausted): an idempotent write then releases its key instead of marking the outcome unknown.
+    """
 
     retryable: bool = False
+    reached_upstream: bool = True
     default_user_message = "WhiteBIT's mining pool API returned an unexpected error."
 
     def __init__(
@@ -176,6 +184,9 @@ class TimestampRejected(WhiteBitError):
 class AuthFailed(WhiteBitError):
     """HTTP 401/403, or an auth `code` (2, 4, 10). Never retried: the key or secret must change first."""
 
+    reached_upstream = False  # refused at the door: nothing was written
+    error_code = "upstream_auth_failed"
+
     @property
     def user_message(self) -> str:
         if self.code == 10:
@@ -203,6 +214,8 @@ class RateLimited(WhiteBitError):
 
 class RateBudgetExhausted(RateLimited):
     """Our own shared budget could not grant a request within the allowed wait; nothing was sent upstream."""
+
+    reached_upstream = False
 
 
 class UpstreamUnavailable(WhiteBitError):

@@ -4,7 +4,8 @@
 * `get_queryset`/`get_object` are final: they pass whatever the view's `scoped_queryset()` returns through
   `tenants.access.scoped()` again, so a view that forgets the scope still cannot serve another tenant's rows,
   and anything outside the scope is a 404. A subclass that tries to override them fails at import time.
-* Writes that reach the pool run through `run_idempotent`, which honours the `Idempotency-Key` header.
+* Writes run through `run_idempotent`, which honours the `Idempotency-Key` header; `create()` is written once here
+  (a subclass names its `create_serializer_class` and implements `create_object()`).
 """
 
 from __future__ import annotations
@@ -12,29 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from django.core.exceptions import PermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import permissions, viewsets
+from rest_framework import permissions, serializers, viewsets
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
-from mining.whitebit.errors import AuthFailed, WhiteBitError
 from portal.api.authentication import BearerTokenAuthentication, SessionAuthentication
 from portal.api.exceptions import WorkspaceRequired
 from portal.api.pagination import ApiCursorPagination
 from portal.api.throttling import PerCallerRateThrottle
 from tenants.access import Scope, get_in_scope, scope_for_user, scoped, scopes_for_user
-from tenants.idempotency import (
-    IdempotencyKeyInvalid,
-    WriteAttempt,
-    idempotency_claim,
-    idempotency_complete,
-    idempotency_outcome_unknown,
-    idempotency_release,
-)
+from tenants.idempotency import IdempotencyKeyInvalid, WriteAttempt, idempotent_write
 from tenants.tokens import scope_for_token
 
 FINAL = frozenset({
@@ -107,7 +98,8 @@ class ScopedViewSet(viewsets.GenericViewSet):
     def run_idempotent(
         self, request, write: Callable[[WriteAttempt], tuple[int, Any]], *, key_required: bool
     ) -> Response:
-        """Run `write(attempt)` at most once per Idempotency-Key; a retry gets the first answer."""
+        """Run `write(attempt)` at most once per Idempotency-Key (tenants.idempotency.idempotent_write, the pages'
+        mechanism too); a retry gets the first answer with `Idempotent-Replayed: true`."""
         key = request.headers.get("Idempotency-Key")
         if key is None:
             if key_required:
@@ -117,24 +109,37 @@ class ScopedViewSet(viewsets.GenericViewSet):
                 )
             status_code, body = write(WriteAttempt())
             return Response(body, status=status_code)
-        claim = idempotency_claim(scope=self.scope, key=key, method=request.method, path=request.path,
-                                  body=request.data)
-        if claim.replay is not None:
-            status_code, body = claim.replay
-            return Response(body, status=status_code, headers={"Idempotent-Replayed": "true"})
-        try:
-            status_code, body = write(WriteAttempt.for_claim(claim))
-        except WhiteBitError as exc:
-            if isinstance(exc, AuthFailed):
-                idempotency_release(record=claim.record)  # refused at the door: nothing was written
-            else:
-                idempotency_outcome_unknown(record=claim.record)
-            raise
-        except (DjangoValidationError, APIException, Http404, PermissionDenied) as exc:
-            idempotency_release(record=claim.record)
-            raise exc
-        except BaseException:
-            idempotency_outcome_unknown(record=claim.record)
-            raise
-        idempotency_complete(record=claim.record, status=status_code, body=body)
-        return Response(body, status=status_code)
+        result = idempotent_write(scope=self.scope, key=key, method=request.method, path=request.path,
+                                  body=request.data, write=write, nothing_written=(APIException,))
+        headers = {"Idempotent-Replayed": "true"} if result.replayed else None
+        return Response(result.body, status=result.status, headers=headers)
+
+
+class CreateMixin:
+    """The one `create()` of the API (mixed into a ScopedViewSet; a mixin, so a router offers POST only where a
+    view asks for it): a subclass names `create_serializer_class`, `create_key_required` and `create_object()`."""
+
+    create_serializer_class: ClassVar[type[serializers.Serializer] | None] = None
+    create_key_required: ClassVar[bool] = False
+    create_read_again: ClassVar[bool] = True
+
+    def create(self, request, *args, **kwargs) -> Response:
+        """POST: validate with `create_serializer_class`, call `create_object()` once per Idempotency-Key (required
+        where `create_key_required`: the write reaches the pool), answer 201 with `created_body()`."""
+        def write(attempt: WriteAttempt) -> tuple[int, Any]:
+            data = self.create_serializer_class(data=request.data)
+            data.is_valid(raise_exception=True)
+            return 201, self.created_body(self.create_object(dict(data.validated_data), attempt))
+
+        return self.run_idempotent(request, write, key_required=self.create_key_required)
+
+    def create_object(self, values: dict[str, Any], attempt: WriteAttempt) -> Model:
+        """The service call of `create()`, given the validated values; returns what it made."""
+        raise NotImplementedError
+
+    def created_body(self, obj: Model) -> Any:
+        """What `create()` answers: the new object as the view serves it (read again through the view's rows where
+        `create_read_again`, since the list's selector adds what the serializer shows)."""
+        if self.create_read_again:
+            obj = self.get_queryset().get(pk=obj.pk)
+        return self.serializer_class(obj).data

@@ -1,4 +1,4 @@
-"""Domain errors mapped to HTTP once, in one format (HackSoft's exception handler, Baserow's stable codes).
+"""Domain errors (tenants/errors.py) mapped to HTTP once for the API, in one format (HackSoft, Baserow codes).
 
 Every error body is `{"error": {"type", "code", "message", "fields"?}}`: `fields` maps a field to its
 messages, like the forms; upstream refusals and outages are said in a provider's words, with `retryable`.
@@ -13,7 +13,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from mining.whitebit.errors import AuthFailed, WhiteBitError
+from tenants.errors import UpstreamUnavailable
 from tenants.idempotency import IdempotencyError
 
 
@@ -54,7 +54,7 @@ def _flatten(detail) -> dict[str, list[str]]:
 def api_exception_handler(exc, context):
     request = context.get("request")
     scope = getattr(context.get("view"), "scope", None)
-    if isinstance(exc, DjangoValidationError):
+    if isinstance(exc, DjangoValidationError):  # tenants.errors.Invalid and UpstreamRefused too
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         upstream = getattr(exc, "upstream", False)
         return Response(error_body(
@@ -65,19 +65,18 @@ def api_exception_handler(exc, context):
         ), status=400)
     if isinstance(exc, IdempotencyError):
         return Response(error_body(type_="idempotency_error", code=exc.code, message=str(exc)), status=exc.status)
-    if isinstance(exc, WhiteBitError):
+    if isinstance(exc, UpstreamUnavailable):  # every pool error (the WhiteBitError family) is one
         if exc.retryable:
             return Response(
-                error_body(type_="upstream_unavailable", code="upstream_unavailable", message=exc.user_message,
+                error_body(type_="upstream_unavailable", code=exc.error_code, message=exc.user_message,
                            retryable=True),
                 status=503, headers={"Retry-After": "5"},
             )
-        code = "upstream_auth_failed" if isinstance(exc, AuthFailed) else "upstream_error"
-        return Response(error_body(type_="upstream_error", code=code, message=exc.user_message, retryable=False),
-                        status=502)
-    if isinstance(exc, Http404):
+        return Response(error_body(type_="upstream_error", code=exc.error_code, message=exc.user_message,
+                                   retryable=False), status=502)
+    if isinstance(exc, Http404):  # tenants.errors.NotFound too
         exc = exceptions.NotFound("No such object.")  # the same words for missing and someone else's
-    elif isinstance(exc, PermissionDenied):
+    elif isinstance(exc, PermissionDenied):  # tenants.errors.NotAllowed too
         message = str(exc) or "You may not do this."
         if scope is not None and scope.token_id is not None:
             message = f"This API token's scopes ({', '.join(scope.token_scopes)}) do not allow this."

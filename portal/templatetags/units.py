@@ -1,12 +1,13 @@
-"""Display filters for the units the models store: H/s and satoshis. Exact to the digit shown; no floats."""
+"""Display filters for the units the models store: H/s and ratios. Exact to the digit shown; no floats.
+
+Money (satoshis as BTC, fiat, basis points) is in the one money library, billing/templatetags/billing_money.py.
+"""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django import template
-
-from billing import money
 
 register = template.Library()
 
@@ -23,22 +24,6 @@ def hashrate(value_hs: Decimal | int | None) -> str:
         if abs(value) >= Decimal(10) ** exponent:
             return f"{(value / Decimal(10) ** exponent).quantize(Decimal('0.01'))} {unit}"
     return f"{value.quantize(Decimal('0.01'))} H/s"
-
-
-@register.filter
-def btc(sats: int | None) -> str:
-    """Satoshis as an exact 8-decimal BTC amount with its unit: 123456 → "0.00123456 BTC" (billing.money)."""
-    return "–" if sats is None else f"{money.btc_str(sats)} BTC"
-
-
-@register.filter
-def btc_hover(sats: int | None) -> str:
-    """The 8-place BTC amount with the exact satoshis in a tooltip (and for screen readers, in the title)."""
-    from django.utils.html import format_html
-
-    if sats is None:
-        return "–"
-    return format_html('<span class="btc" title="{} sats">{}</span>', f"{sats:,}", btc(sats))
 
 
 @register.filter

@@ -1,7 +1,7 @@
 """Statement downloads the staff and customer pages share: one customer's closed statement as CSV or PDF.
 
 Why here and not in each view: both audiences get the same files, hash-checked before the first byte by
-`billing.exports_statement.closed_statement_verified` (as the REST API does); a refusal comes back in words on
+`billing.exports.downloads.closed_statement_verified` (as the REST API does); a refusal comes back in words on
 the statement's page instead of a half-sent file.
 """
 

@@ -12,11 +12,11 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 
 from tenants.access import Capability, Scope, ScopeKind, scope_for_system, scoped
 from tenants.audit import audit_record, audit_snapshot
 from tenants.crypto import secret_rotate
+from tenants.errors import NotFound
 from tenants.models import (
     Customer,
     CustomerMembership,
@@ -39,7 +39,7 @@ def _acting(scope: Scope | None, *, provider_id: int, capability: Capability, ac
     if scope is None:
         return scope_for_system(provider_id=provider_id, actor=actor)
     if scope.provider_id != provider_id:
-        raise Http404("Not found")
+        raise NotFound("Not found")
     scope.require(capability)
     return scope
 
@@ -189,7 +189,7 @@ def customer_membership_grant(
     acting = _acting(scope, provider_id=customer.provider_id, capability=Capability.MANAGE_CUSTOMER_USERS,
                      actor=actor)
     if scope is not None and scope.customer_id not in (None, customer.pk):
-        raise Http404("Not found")
+        raise NotFound("Not found")
     if scope is not None and scope.kind == ScopeKind.CUSTOMER and role != CustomerRole.VIEWER:
         raise ValidationError({"role": "A customer admin can add viewers; ask your provider for another admin."})
     membership = CustomerMembership.objects.select_for_update().filter(customer=customer, user=user).first()

@@ -15,12 +15,12 @@ import segno
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from tenants.access import Capability, Scope
 from tenants.audit import audit_actor_label, audit_record
+from tenants.errors import NotFound
 from tenants.models import ProviderMembership, RecoveryCodeDevice, SecurityEvent
 from tenants.services.security_events import security_event_record
 from tenants.services.sessions import sessions_end_all
@@ -239,7 +239,7 @@ def staff_second_factor_reset(*, scope: Scope, user_id: int) -> None:
     membership = ProviderMembership.objects.select_related("user").filter(provider_id=scope.provider_id,
                                                                          user_id=user_id).first()
     if membership is None:
-        raise Http404("Not found")
+        raise NotFound("Not found")
     if user_id == scope.user_id:
         raise ValidationError("Reset your own second factor from your security page.")
     user = membership.user

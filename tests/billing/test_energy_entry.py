@@ -89,13 +89,13 @@ def test_staff_enter_the_energy_on_the_customers_billing_page_once_under_a_doubl
     with time_machine.travel(NOW, tick=False):
         page = client.get(url).content.decode()
         assert 'id="energy"' in page and 'name="kwh"' in page
-        post = {"period": "2026-03", "kwh": "820.25", "memo": "utility bill", "submit_key": "e1"}
+        post = {"period": "2026-03", "kwh": "820.25", "memo": "utility bill", "idempotency_key": "e1"}
         first = client.post(f"{url}energy/", post)
         second = client.post(f"{url}energy/", post)
         assert first.status_code == second.status_code == 302
         assert EnergyEntry.objects.count() == 1
         listed = client.get(url).content.decode()
         assert "820.250 kWh" in listed and "utility bill" in listed
-        bad = client.post(f"{url}energy/", {**post, "kwh": "-3", "submit_key": "e2"})
+        bad = client.post(f"{url}energy/", {**post, "kwh": "-3", "idempotency_key": "e2"})
         assert bad.status_code == 200 and "zero or more" in bad.content.decode()
         assert EnergyEntry.objects.get().kwh == 820.25

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import F
 
+from billing.templatetags.billing_money import btc, btc_hover
 from mining.models import (
     AccountHashrateSample,
     Interval,
@@ -23,7 +24,7 @@ from mining.models import (
 from mining.selectors.charts import chart_choice
 from mining.services.accounts import mining_account_assign
 from mining.services.sync.worker_hashrate import worker_means_refresh
-from portal.templatetags.units import btc, btc_hover, hashrate, percent
+from portal.templatetags.units import hashrate, percent
 from tenants import services
 from tenants.models import CustomerRole
 from tests.mining.test_sync import sync_all

@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import Statement
 from billing.selectors.statements import statement_get
-from portal.templatetags.units import btc
+from billing.templatetags.billing_money import btc
 from tenants import services
 from tenants.models import CustomerRole
 from tests.portal.statements_world import NOVEMBER, NOW, OCTOBER, SEPTEMBER, bill, system

@@ -12,7 +12,10 @@ from django.utils import timezone
 
 from mining.models import WatcherLink
 from mining.services.upstream_writes import mining_account_create, watcher_link_create
+from portal.views.customer.links import WatcherLinkForm
 from tenants import services
+from tenants.access import scope_for_user
+from tenants.idempotency import idempotency_claim
 from tenants.models import AuditEntry, CustomerRole, IdempotencyRecord
 from tests.api.test_upstream_writes import _lose_the_answer, _until, _upstream_links
 from tests.fixtures.access import login_verified
@@ -122,3 +125,30 @@ def test_viewer_other_customer_and_outsider_create_nothing(links_world, sandbox_
     assert mine_theirs.status_code == 400 and "not one of the available choices" in mine_theirs.content.decode()
     assert not WatcherLink.objects.exists()
     assert not _upstream_links(sandbox_clean, theirs.name, "week_view")
+
+
+def test_a_second_send_while_the_first_is_creating_says_so_and_creates_nothing(links_world, sandbox_clean, client):
+    pp, accounts, admin, _, url = links_world
+    login_verified(client, admin)
+    body = _form(accounts[:1], name="busy_view", key="busy-key-1")
+    first = WatcherLinkForm(body, accounts=accounts)
+    assert first.is_valid()
+    scope = scope_for_user(admin, provider_slug=pp.provider.slug, customer_slug=pp.customer.slug)
+    idempotency_claim(scope=scope, key=first.once_key(), method="POST", path=url, body=first.once_body())  # running
+    busy = client.post(url, body, follow=True)
+    assert "Your watcher link is being created; reload this page in a moment to see it." in busy.content.decode()
+    assert not WatcherLink.objects.filter(name="busy_view").exists()
+    assert not _upstream_links(sandbox_clean, accounts[0].name, "busy_view")
+
+
+def test_the_same_form_with_other_values_is_refused_and_gets_a_new_key(links_world, sandbox_clean, client):
+    pp, accounts, admin, _, url = links_world
+    login_verified(client, admin)
+    body = _form(accounts[:1], name="first_view", key=_key(client.get(url).content.decode()))
+    assert client.post(url, body).status_code == 302
+    other = client.post(url, {**body, "name": "second_view"})
+    html = other.content.decode()
+    assert other.status_code == 400 and "This form was already sent with other values." in html
+    assert _key(html) != body["idempotency_key"]  # the corrected form can be sent as it is
+    assert not WatcherLink.objects.filter(name="second_view").exists()
+    assert client.post(url, {**body, "name": "second_view", "idempotency_key": _key(html)}).status_code == 302

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+from billing.templatetags.billing_money import btc
 from mining.models import Reward
 from mining.services.accounts import mining_account_assign
-from portal.templatetags.units import btc, hashrate
+from portal.templatetags.units import hashrate
 from tenants import services
 from tenants.models import CustomerRole, StaffRole
 from tests.fixtures.access import login_verified

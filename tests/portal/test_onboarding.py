@@ -35,7 +35,7 @@ def _staff(pp, client, role=StaffRole.OWNER, email="owner@pool.example"):
 
 
 def _form_key(page: str) -> str:
-    return re.search(r'name="key" value="([^"]+)"', page).group(1)
+    return re.search(r'name="idempotency_key" value="([^"]+)"', page).group(1)
 
 
 def _account_form(client, pp, customer_slug="miner-co"):
@@ -66,7 +66,7 @@ def test_happy_path_end_to_end(pool_provider, sandbox_clean, client):
 
     url, key = _account_form(client, pp, "fjord-hash")
     name = sandbox_clean.unique_name("onb")
-    created = client.post(url, {"name": name, "label": "Site A, S19j", "key": key})
+    created = client.post(url, {"name": name, "label": "Site A, S19j", "idempotency_key": key})
     account = MiningAccount.objects.get(provider=pp.provider, name=name)
     assert created.status_code == 302 and created["Location"] == f"{base}/accounts/{account.pk}/connect/?onboarding=1"
     assert account.customer_id == customer.pk and account.label == "Site A, S19j"
@@ -106,7 +106,7 @@ def test_invalid_name_is_a_field_error_and_nothing_is_created(pool_provider, san
     _staff(pp, client)
     url, key = _account_form(client, pp)
     before = MiningAccount.objects.count()
-    page = client.post(url, {"name": "no spaces-allowed", "label": "", "key": key}).content.decode()
+    page = client.post(url, {"name": "no spaces-allowed", "label": "", "idempotency_key": key}).content.decode()
     assert "is not a valid mining account name" in page and "letters, digits and underscores" in page
     assert MiningAccount.objects.count() == before and not IdempotencyRecord.objects.filter(key=key).exists()
     assert not _upstream_accounts(sandbox_clean, "no spaces-allowed")
@@ -119,11 +119,11 @@ def test_name_taken_upstream_is_a_field_error_and_the_key_can_be_used_again(pool
     taken = sandbox_clean.unique_name("taken")
     sandbox_clean.post("/api/v4/mining/accounts/create", {"name": taken})  # made outside the portal
     url, key = _account_form(client, pp)
-    page = client.post(url, {"name": taken, "label": "", "key": key}).content.decode()
+    page = client.post(url, {"name": taken, "label": "", "idempotency_key": key}).content.decode()
     assert "That mining account name is already taken on WhiteBIT; choose another." in page
     assert not MiningAccount.objects.filter(name=taken).exists()
     fresh = sandbox_clean.unique_name("fresh")
-    again = client.post(url, {"name": fresh, "label": "", "key": key})
+    again = client.post(url, {"name": fresh, "label": "", "idempotency_key": key})
     assert again.status_code == 302 and MiningAccount.objects.filter(name=fresh).count() == 1
 
 
@@ -132,14 +132,15 @@ def test_double_post_with_the_same_key_makes_one_account(pool_provider, sandbox_
     _staff(pp, client)
     url, key = _account_form(client, pp)
     name = sandbox_clean.unique_name("dbl")
-    first = client.post(url, {"name": name, "label": "", "key": key})
-    second = client.post(url, {"name": name, "label": "", "key": key})
+    first = client.post(url, {"name": name, "label": "", "idempotency_key": key})
+    second = client.post(url, {"name": name, "label": "", "idempotency_key": key})
     assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
     assert MiningAccount.objects.filter(provider=pp.provider, name=name).count() == 1
     assert len(_upstream_accounts(sandbox_clean, name)) == 1
     assert AuditEntry.objects.filter(provider=pp.provider, action="mining_account.create",
                                      object_id=str(MiningAccount.objects.get(name=name).pk)).count() == 1
-    other = client.post(url, {"name": name + "_b", "label": "", "key": key}).content.decode()  # Back, edit, resend
+    # Back, edit, resend:
+    other = client.post(url, {"name": name + "_b", "label": "", "idempotency_key": key}).content.decode()
     assert "already sent with other values" in other and _form_key(other) != key
     assert not MiningAccount.objects.filter(name=name + "_b").exists()
 
@@ -153,7 +154,7 @@ def test_a_concurrent_submit_says_it_is_already_being_created(pool_provider, san
     body = {"name": name, "label": "", "customer_id": pp.customer.pk}
     scope = scope_for_user(owner, provider_slug=pp.provider.slug)
     idempotency_claim(scope=scope, key=key, method="POST", path=url, body=body)  # the first click, still running
-    page = client.post(url, {"name": name, "label": "", "key": key})
+    page = client.post(url, {"name": name, "label": "", "idempotency_key": key})
     assert page.status_code == 409 and "is already being created" in page.content.decode()
     assert not _upstream_accounts(sandbox_clean, name) and not MiningAccount.objects.filter(name=name).exists()
 
@@ -166,12 +167,12 @@ def test_a_lost_answer_then_the_retry_finds_the_account_the_first_try_made(pool_
     name = sandbox_clean.unique_name("lost")
     settings.WHITEBIT_TIMEOUT_S, settings.WHITEBIT_MAX_RETRIES = 0.3, 0
     sandbox_clean.fault("/api/v4/mining/accounts/create", "hang", hang_s=1.0)
-    first = client.post(url, {"name": name, "label": "", "key": key})
+    first = client.post(url, {"name": name, "label": "", "idempotency_key": key})
     assert first.status_code == 503 and "not known whether the account was created" in first.content.decode()
     assert IdempotencyRecord.objects.get(key=key).state == "unknown"
     _until(lambda: _upstream_accounts(sandbox_clean, name), "the hung create to land upstream")
     settings.WHITEBIT_TIMEOUT_S = 2.0
-    retry = client.post(url, {"name": name, "label": "", "key": key})
+    retry = client.post(url, {"name": name, "label": "", "idempotency_key": key})
     assert retry.status_code == 302
     assert MiningAccount.objects.filter(name=name, customer=pp.customer).count() == 1
     assert len(_upstream_accounts(sandbox_clean, name)) == 1
@@ -186,7 +187,7 @@ def test_provider_without_api_secret_is_told_in_words(db, sandbox_pool, client):
     form = client.get("/p/nokey/onboard/lone-co/account/").content.decode()
     assert "has no WhiteBIT API key and secret yet" in form
     page = client.post("/p/nokey/onboard/lone-co/account/",
-                       {"name": "lone_site", "label": "", "key": _form_key(form)}).content.decode()
+                       {"name": "lone_site", "label": "", "idempotency_key": _form_key(form)}).content.decode()
     assert "This provider has no WhiteBIT API key and secret yet: an owner or admin sets them" in page
     assert not MiningAccount.objects.filter(provider=provider).exists()
 
@@ -197,7 +198,8 @@ def test_read_only_staff_are_refused_and_may_read_the_connection_details(pool_pr
     base, account = f"/p/{pp.provider.slug}", pp.accounts[0]
     assert client.get(f"{base}/onboard/").status_code == 403
     assert client.get(f"{base}/onboard/miner-co/account/").status_code == 403
-    assert client.post(f"{base}/onboard/miner-co/account/", {"name": "ro_try", "key": "k1"}).status_code == 403
+    assert client.post(f"{base}/onboard/miner-co/account/",
+                       {"name": "ro_try", "idempotency_key": "k1"}).status_code == 403
     assert "Onboard a customer" not in client.get(f"{base}/fleet/").content.decode()
     assert "stratum+tcp://" in client.get(f"{base}/accounts/{account.pk}/connect/").content.decode()
     page = client.get(f"{base}/accounts/{account.pk}/payout/").content.decode()
@@ -220,7 +222,8 @@ def test_another_providers_staff_get_404(pool_provider, client, sandbox_pool):
                 f"{base}/accounts/{account.pk}/payout/", f"/p/other-hosting/accounts/{account.pk}/connect/",
                 "/p/other-hosting/onboard/miner-co/account/"):
         assert client.get(url).status_code == 404, url
-        assert client.post(url, {"destination": "main_balance", "name": "evil", "key": "k"}).status_code == 404, url
+        sent = {"destination": "main_balance", "name": "evil", "idempotency_key": "k"}
+        assert client.post(url, sent).status_code == 404, url
     account.refresh_from_db()
     assert (account.payout_destination, MiningAccount.objects.count(), AuditEntry.objects.count()) == before
 
@@ -318,7 +321,7 @@ def test_a_double_click_waits_for_the_first_click_and_shows_its_account(pool_pro
 
     finisher = threading.Thread(target=first_click_finishes)
     finisher.start()
-    second = client.post(url, {"name": "first_click", "label": "", "key": key})
+    second = client.post(url, {"name": "first_click", "label": "", "idempotency_key": key})
     finisher.join()
     assert second.status_code == 302
     assert second["Location"] == f"/p/{pp.provider.slug}/accounts/{account.pk}/connect/?onboarding=1"

@@ -17,7 +17,9 @@ import time_machine
 from billing.models import Adjustment, BtcPrice, Contract, ContractVersion, MaintenanceWindow, Statement
 from billing.services.closing import billing_month_close
 from billing.services.contracts import ContractTerms, contract_version_create
-from tenants.access import scope_for_system
+from portal.views.staff.billing_forms import BtcPriceForm
+from tenants.access import scope_for_system, scope_for_user
+from tenants.idempotency import idempotency_claim
 from tenants.models import AuditEntry
 from tests.fixtures.access import login_verified
 
@@ -55,7 +57,7 @@ def rows() -> tuple:
 
 
 def post(client, url: str, data: dict, key: str = "k1"):
-    return client.post(url, {**data, "submit_key": key})
+    return client.post(url, {**data, "idempotency_key": key})
 
 
 # ------------------------------------------------------------------------------------------------ pages
@@ -333,7 +335,8 @@ def test_bad_adjustments_are_named_on_the_customers_page_and_nothing_is_written(
     assert form.errors["period"] == ["“Nov” is not a month; write it as YYYY-MM, e.g. 2026-10."]
     assert form.errors["amount_btc"] == ["“abc” is not a BTC amount (e.g. 0.00150000, or -0.001 for a charge)."]
     response = client.post(url, {"period": "2026-11", "amount_btc": "0.1", "memo": "x"})  # no submit key
-    assert response.context["adjustment_form"].errors["submit_key"] == ["This form is out of date; reload the page."]
+    errors = response.context["adjustment_form"].errors
+    assert errors["idempotency_key"] == ["This form is out of date; reload the page."]
     assert rows() == before
 
 
@@ -375,3 +378,22 @@ def test_another_provider_and_another_customers_versions_are_404(world, billed, 
     assert client.get(f"{BASE}contracts/eve-hashing/versions/{billed.pk}/").status_code == 404
     assert post(client, f"{BASE}contracts/eve-hashing/versions/{billed.pk}/", TERMS_FORM).status_code == 404
     assert rows() == before
+
+
+def test_a_second_send_while_the_first_is_saving_writes_nothing_and_other_values_need_a_new_key(world, client):
+    login_verified(client, world.alice)
+    url = BASE + "btc-prices/"
+    data = {"currency": "USD", "period": "2026-11", "price": "90000", "as_of": "2026-11-19", "source": "close"}
+    first = BtcPriceForm({**data, "idempotency_key": "busy"})
+    assert first.is_valid()
+    scope = scope_for_user(world.alice, provider_slug=world.provider_a.slug)
+    idempotency_claim(scope=scope, key=first.once_key(), method="POST", path=url, body=first.once_body())  # running
+    busy = post(client, url, data, key="busy")
+    assert busy.status_code == 302
+    assert "This form was sent twice; the first one is still being saved." in client.get(url).content.decode()
+    assert not BtcPrice.objects.exists()
+    assert post(client, url, data, key="k9").status_code == 302
+    other = post(client, url, {**data, "price": "91000"}, key="k9")
+    assert other.status_code == 200 and other.context["form"].non_field_errors() == [
+        "This form was already sent with other values. Reload the page to send new ones."]
+    assert other.context["form"]["idempotency_key"].value() != "k9" and BtcPrice.objects.count() == 1

@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
+from billing.templatetags.billing_money import btc_hover
 from mining.models import Alert, MiningAccount
 from mining.services.accounts import mining_account_assign
 from mining.services.operations import alert_acknowledge, mining_account_sync_request
-from portal.templatetags.units import btc_hover
 from tenants import services
 from tenants.access import scope_for_user
 from tenants.models import AuditEntry, StaffRole

@@ -76,7 +76,7 @@ def test_detail_shows_the_contract_in_force_and_the_closed_statements(world, cli
     import time_machine
 
     from billing.models import Statement
-    from portal.templatetags.units import btc_hover
+    from billing.templatetags.billing_money import btc_hover
     from tests.portal.statements_world import NOW, bill
 
     bill(world.provider_a, [world.customer_a1])  # 20 %, two machines; September and October closed

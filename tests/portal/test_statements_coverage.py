@@ -9,7 +9,7 @@ import time_machine
 from billing.models import Statement, StatementFee
 from billing.selectors.statements import statement_get
 from billing.services.contracts import ContractTerms, contract_version_create
-from portal.templatetags.units import btc, btc_hover
+from billing.templatetags.billing_money import btc, btc_hover
 from tests.billing.factories import account_make, samples_make
 from tests.fixtures.access import login_verified
 from tests.portal.statements_world import NOVEMBER, NOW, OCTOBER, system
@@ -85,11 +85,11 @@ def test_the_contract_form_sets_the_coverage_threshold_and_fallback_and_names_a_
     url = "/p/alpha/billing/contracts/carol-mining/new/"
     terms = {"effective_from": "2026-11-01", "power_mode": "hashrate", "efficiency_j_per_th": "21.5",
              "price_per_kwh": "0.065", "coverage_threshold_percent": "90", "coverage_fallback": "nameplate",
-             "submit_key": "k1"}
+             "idempotency_key": "k1"}
     assert 'name="coverage_threshold_percent"' in client.get(url).content.decode()
     form = client.post(url, terms).context["form"]
     assert "power_kw" in form.errors and not ContractVersion.objects.exists()
-    assert client.post(url, {**terms, "power_kw": "3.5", "submit_key": "k2"}).status_code == 302
+    assert client.post(url, {**terms, "power_kw": "3.5", "idempotency_key": "k2"}).status_code == 302
     version = ContractVersion.objects.get()
     assert (version.coverage_threshold_bps, version.coverage_fallback, version.power_kw) == (9000, "nameplate", 3.5)
 

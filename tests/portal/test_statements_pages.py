@@ -24,7 +24,7 @@ from billing.selectors.statements import statement_get
 from billing.services.exports import export_job_start
 from billing.statements import statements_compute
 from billing.tasks import billing_export_build_task
-from portal.templatetags.units import btc
+from billing.templatetags.billing_money import btc
 from tenants.models import AuditEntry
 from tests.fixtures.access import login_verified
 from tests.portal.statements_world import NOVEMBER, NOW, OCTOBER, SEPTEMBER, bill, customers_make, system

@@ -5,7 +5,7 @@ and writes the audit log."""
 from __future__ import annotations
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions
 from rest_framework.response import Response
 
@@ -21,7 +21,7 @@ from billing.services.contracts import (
     contract_version_update,
     maintenance_window_create,
 )
-from portal.api.base import ScopedViewSet
+from portal.api.base import CreateMixin, ScopedViewSet
 from portal.api.billing import serializers as s
 from portal.api.billing.permissions import BillingTokenScope
 from portal.api.filters import ApiFilterSet, IdFilter
@@ -57,7 +57,14 @@ class ContractFilter(ApiFilterSet):
         fields: list[str] = []
 
 
-class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BillingViewSet):
+@extend_schema_view(create=extend_schema(
+    request=s.ContractCreateSerializer, responses={201: s.ContractSerializer},
+    parameters=[IDEMPOTENCY_KEY_OPTIONAL],
+    examples=[OpenApiExample("A customer's first contract", request_only=True,
+                             value={"customer_id": 12, "effective_from": "2026-12-01",
+                                    **TERMS_EXAMPLE})],
+))
+class ContractViewSet(CreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, BillingViewSet):
     """Each customer's contract and its versions (a customer's token: its own, read-only)."""
 
     model = Contract
@@ -68,26 +75,17 @@ class ContractViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, BillingV
     def scoped_queryset(self):
         return contract_list_api(scope=self.scope)
 
-    @extend_schema(request=s.ContractCreateSerializer, responses={201: s.ContractSerializer},
-                   parameters=[IDEMPOTENCY_KEY_OPTIONAL],
-                   examples=[OpenApiExample("A customer's first contract", request_only=True,
-                                            value={"customer_id": 12, "effective_from": "2026-12-01",
-                                                   **TERMS_EXAMPLE})])
-    def create(self, request, *args, **kwargs):
-        def write(_attempt):
-            data = s.ContractCreateSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            values = dict(data.validated_data)
-            existing = self.get_queryset().filter(customer_id=values["customer_id"]).first()
-            if existing is not None:
-                raise ContractExists(f"This customer already has contract {existing.pk}: add a version with POST "
-                                     f"/api/v1/contracts/{existing.pk}/versions/.")
-            version = contract_version_create(scope=self.scope, customer_id=values.pop("customer_id"),
-                                              effective_from=values.pop("effective_from"), terms=_terms(values),
-                                              now=timezone.now())
-            return 201, s.ContractSerializer(self.get_queryset().get(pk=version.contract_id)).data
+    create_serializer_class = s.ContractCreateSerializer
 
-        return self.run_idempotent(request, write, key_required=False)
+    def create_object(self, values, attempt):
+        existing = self.get_queryset().filter(customer_id=values["customer_id"]).first()
+        if existing is not None:
+            raise ContractExists(f"This customer already has contract {existing.pk}: add a version with POST "
+                                 f"/api/v1/contracts/{existing.pk}/versions/.")
+        version = contract_version_create(scope=self.scope, customer_id=values.pop("customer_id"),
+                                          effective_from=values.pop("effective_from"), terms=_terms(values),
+                                          now=timezone.now())
+        return version.contract
 
     @extend_schema(request=s.ContractVersionCreateSerializer, responses={201: s.ContractSerializer},
                    parameters=[IDEMPOTENCY_KEY_OPTIONAL],
@@ -137,7 +135,14 @@ class BtcPriceFilter(ApiFilterSet):
         fields = {"currency": ["exact"]}
 
 
-class BtcPriceViewSet(mixins.ListModelMixin, BillingViewSet):
+@extend_schema_view(create=extend_schema(
+    request=s.BtcPriceCreateSerializer, responses={201: s.BtcPriceSerializer},
+    parameters=[IDEMPOTENCY_KEY_OPTIONAL],
+    examples=[OpenApiExample("November's USD price", request_only=True,
+                             value={"currency": "USD", "period": "2026-11", "price": "91234.50",
+                                    "as_of": "2026-11-30", "source": "WhiteBIT BTC/USD close"})],
+))
+class BtcPriceViewSet(CreateMixin, mixins.ListModelMixin, BillingViewSet):
     """The month's BTC price per fiat currency, at which that month's fiat fees convert (provider staff only)."""
 
     model = BtcPrice
@@ -148,21 +153,12 @@ class BtcPriceViewSet(mixins.ListModelMixin, BillingViewSet):
     def scoped_queryset(self):
         return btc_price_list_api(scope=self.scope)
 
-    @extend_schema(request=s.BtcPriceCreateSerializer, responses={201: s.BtcPriceSerializer},
-                   parameters=[IDEMPOTENCY_KEY_OPTIONAL],
-                   examples=[OpenApiExample("November's USD price", request_only=True,
-                                            value={"currency": "USD", "period": "2026-11", "price": "91234.50",
-                                                   "as_of": "2026-11-30", "source": "WhiteBIT BTC/USD close"})])
-    def create(self, request, *args, **kwargs):
-        def write(_attempt):
-            data = s.BtcPriceCreateSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            v = data.validated_data
-            price = btc_price_record(scope=self.scope, currency=v["currency"], period=month_parse(v["period"]),
-                                     price=v["price"], as_of=v["as_of"], source=v["source"], now=timezone.now())
-            return 201, s.BtcPriceSerializer(self.get_queryset().get(pk=price.pk)).data  # as stored
+    create_serializer_class = s.BtcPriceCreateSerializer
 
-        return self.run_idempotent(request, write, key_required=False)
+    def create_object(self, values, attempt):
+        return btc_price_record(scope=self.scope, currency=values["currency"], period=month_parse(values["period"]),
+                                price=values["price"], as_of=values["as_of"], source=values["source"],
+                                now=timezone.now())
 
 
 class MaintenanceWindowFilter(ApiFilterSet):
@@ -173,7 +169,15 @@ class MaintenanceWindowFilter(ApiFilterSet):
         fields: list[str] = []
 
 
-class MaintenanceWindowViewSet(mixins.ListModelMixin, BillingViewSet):
+@extend_schema_view(create=extend_schema(
+    request=s.MaintenanceWindowCreateSerializer, responses={201: s.MaintenanceWindowSerializer},
+    parameters=[IDEMPOTENCY_KEY_OPTIONAL],
+    examples=[OpenApiExample("Firmware upgrade", request_only=True,
+                             value={"starts_at": "2026-12-03T08:00:00Z",
+                                    "ends_at": "2026-12-03T10:00:00Z",
+                                    "reason": "Firmware upgrade, hall B"})],
+))
+class MaintenanceWindowViewSet(CreateMixin, mixins.ListModelMixin, BillingViewSet):
     """Planned work: its 5-minute slots do not count against an uptime SLA."""
 
     model = MaintenanceWindow
@@ -184,18 +188,9 @@ class MaintenanceWindowViewSet(mixins.ListModelMixin, BillingViewSet):
     def scoped_queryset(self):
         return maintenance_window_list_api(scope=self.scope)
 
-    @extend_schema(request=s.MaintenanceWindowCreateSerializer, responses={201: s.MaintenanceWindowSerializer},
-                   parameters=[IDEMPOTENCY_KEY_OPTIONAL],
-                   examples=[OpenApiExample("Firmware upgrade", request_only=True,
-                                            value={"starts_at": "2026-12-03T08:00:00Z",
-                                                   "ends_at": "2026-12-03T10:00:00Z",
-                                                   "reason": "Firmware upgrade, hall B"})])
-    def create(self, request, *args, **kwargs):
-        def write(_attempt):
-            data = s.MaintenanceWindowCreateSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            window = maintenance_window_create(scope=self.scope, now=timezone.now(), **data.validated_data)
-            return 201, s.MaintenanceWindowSerializer(window).data
+    create_serializer_class = s.MaintenanceWindowCreateSerializer
+    create_read_again = False
 
-        return self.run_idempotent(request, write, key_required=False)
+    def create_object(self, values, attempt):
+        return maintenance_window_create(scope=self.scope, now=timezone.now(), **values)
 

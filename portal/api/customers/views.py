@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins
 
-from portal.api.base import ScopedViewSet
+from portal.api.base import CreateMixin, ScopedViewSet
 from portal.api.customers.serializers import CustomerCreateSerializer, CustomerSerializer
 from portal.api.filters import ApiFilterSet
 from portal.api.idempotency import IDEMPOTENCY_KEY_OPTIONAL
@@ -18,7 +18,13 @@ class CustomerFilter(ApiFilterSet):
         fields = {"status": ["exact"], "slug": ["exact"]}
 
 
-class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+@extend_schema_view(create=extend_schema(
+    request=CustomerCreateSerializer, responses={201: CustomerSerializer}, parameters=[IDEMPOTENCY_KEY_OPTIONAL],
+    examples=[OpenApiExample("A new customer", request_only=True,
+                             value={"name": "Northwind Mining", "slug": "northwind",
+                                    "contact_emails": ["ops@northwind.example"]})],
+))
+class CustomerViewSet(CreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """The provider's customers (a customer's token sees only its own)."""
 
     model = Customer
@@ -29,17 +35,8 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     def scoped_queryset(self):
         return customer_list(scope=self.scope)
 
-    @extend_schema(
-        request=CustomerCreateSerializer, responses={201: CustomerSerializer}, parameters=[IDEMPOTENCY_KEY_OPTIONAL],
-        examples=[OpenApiExample("A new customer", request_only=True,
-                                 value={"name": "Northwind Mining", "slug": "northwind",
-                                        "contact_emails": ["ops@northwind.example"]})],
-    )
-    def create(self, request, *args, **kwargs):
-        def write(_unknown_since):
-            data = CustomerCreateSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            customer = customer_create_in_scope(scope=self.scope, **data.validated_data)
-            return 201, CustomerSerializer(customer).data
+    create_serializer_class = CustomerCreateSerializer
+    create_read_again = False
 
-        return self.run_idempotent(request, write, key_required=False)
+    def create_object(self, values, attempt):
+        return customer_create_in_scope(scope=self.scope, **values)

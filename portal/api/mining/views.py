@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import django_filters
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins
 from rest_framework.response import Response
 
@@ -14,7 +14,7 @@ from mining.selectors.rewards import reward_list_api
 from mining.selectors.workers import worker_list_api
 from mining.services.payouts import payout_change_request
 from mining.services.upstream_writes import mining_account_create
-from portal.api.base import ScopedViewSet
+from portal.api.base import CreateMixin, ScopedViewSet
 from portal.api.filters import ApiFilterSet, IdFilter, StrictBooleanFilter
 from portal.api.idempotency import IDEMPOTENCY_KEY_REQUIRED
 from portal.api.mining.serializers import (
@@ -43,7 +43,13 @@ class MiningAccountFilter(ApiFilterSet):
         fields = {"name": ["exact"], "sync_status": ["exact"]}
 
 
-class MiningAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+@extend_schema_view(create=extend_schema(
+    request=MiningAccountCreateSerializer, responses={201: MiningAccountSerializer},
+    parameters=[IDEMPOTENCY_KEY_REQUIRED],
+    examples=[OpenApiExample("Create and assign", request_only=True,
+                             value={"name": "northwind_site_a", "customer_id": 12, "label": "Site A, S19j"})],
+))
+class MiningAccountViewSet(CreateMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Mining accounts. Creating one creates it on the pool first (Idempotency-Key required)."""
 
     model = MiningAccount
@@ -54,21 +60,12 @@ class MiningAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sco
     def scoped_queryset(self):
         return mining_account_list_api(scope=self.scope)
 
-    @extend_schema(
-        request=MiningAccountCreateSerializer, responses={201: MiningAccountSerializer},
-        parameters=[IDEMPOTENCY_KEY_REQUIRED],
-        examples=[OpenApiExample("Create and assign", request_only=True,
-                                 value={"name": "northwind_site_a", "customer_id": 12, "label": "Site A, S19j"})],
-    )
-    def create(self, request, *args, **kwargs):
-        def write(attempt):
-            data = MiningAccountCreateSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            account = mining_account_create(scope=self.scope, attempt=attempt,
-                                            **data.validated_data)
-            return 201, MiningAccountSerializer(account).data
+    create_serializer_class = MiningAccountCreateSerializer
+    create_key_required = True
+    create_read_again = False
 
-        return self.run_idempotent(request, write, key_required=True)
+    def create_object(self, values, attempt):
+        return mining_account_create(scope=self.scope, attempt=attempt, **values)
 
 
 class PayoutDestinationViewSet(ScopedViewSet):

@@ -7,39 +7,27 @@ The rules (accounts of this customer, name, permissions, lifetime) are the servi
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from mining.models import MiningAccount, WatcherLink
 from mining.services.upstream_writes import watcher_link_create
-from mining.whitebit.errors import AuthFailed, WhiteBitError
-from portal.access_forms import form_errors_from
 from portal.views.customer.common import customer_context
+from portal.views.once import OnceForm, Sent, write_once
 from tenants.access import Capability, Scope, scoped
-from tenants.idempotency import (
-    IdempotencyError,
-    IdempotencyInProgress,
-    WriteAttempt,
-    idempotency_claim,
-    idempotency_complete,
-    idempotency_outcome_unknown,
-    idempotency_release,
-)
+from tenants.errors import UpstreamUnavailable
 
 POOL_ACTIVE_LINKS_PER_ACCOUNT = 3
 LIFETIMES = [("1h", "1 hour"), ("24h", "24 hours"), ("7d", "7 days"), ("always", "Always (never expires)")]
 PERMISSIONS = [("dashboard", "Dashboard"), ("rewards", "Rewards"), ("workers", "Workers")]
 
 
-class WatcherLinkForm(forms.Form):
+class WatcherLinkForm(OnceForm):
     account_ids = forms.TypedMultipleChoiceField(coerce=int, widget=forms.CheckboxSelectMultiple, label="Accounts",
                                                  error_messages={"required": "Choose at least one account."})
     name = forms.CharField(max_length=255, label="Name", help_text="Letters, digits and underscores, e.g. "
@@ -49,53 +37,28 @@ class WatcherLinkForm(forms.Form):
                                             error_messages={"required": "Choose at least one thing to show."})
     live_until = forms.ChoiceField(choices=LIFETIMES, widget=forms.RadioSelect, label="Expires after",
                                    initial="24h")
-    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    reused_words = "This form was already sent with other values. Reload the page to create another link."
 
     def __init__(self, *args, accounts: list[MiningAccount], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["account_ids"].choices = [(a.pk, a.name) for a in accounts]
         if len(accounts) == 1:
             self.fields["account_ids"].initial = [accounts[0].pk]
-        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+
+    def upstream_words(self, exc: UpstreamUnavailable) -> str:
+        return f"{exc.user_message} Send the form again: it will not create a second link."
 
 
-def _create_once(request: HttpRequest, scope: Scope, form: WatcherLinkForm) -> str | None:
-    """Create the link at most once per form key. Returns "created" / "replayed" / "running", or None with the
-    errors on the form."""
+def _create_once(request: HttpRequest, scope: Scope, form: WatcherLinkForm) -> Sent | None:
+    """Create the link at most once per form key; None with the errors on the form."""
     data = form.cleaned_data
-    body = {"account_ids": sorted(data["account_ids"]), "name": data["name"], "live_until": data["live_until"],
-            "permissions": sorted(data["permissions"])}
-    try:
-        claim = idempotency_claim(scope=scope, key=data["idempotency_key"], method="POST", path=request.path,
-                                  body=body)
-    except IdempotencyInProgress:
-        return "running"
-    except IdempotencyError:
-        form.add_error(None, "This form was already sent with other values. Reload the page to create another link.")
-        return None
-    if claim.replay is not None:
-        return "replayed"
-    try:
-        link = watcher_link_create(scope=scope, attempt=WriteAttempt.for_claim(claim), account_ids=body["account_ids"],
-                                   name=body["name"], permissions=data["permissions"], live_until=body["live_until"])
-    except (ValidationError, PermissionDenied, Http404) as exc:
-        idempotency_release(record=claim.record)  # nothing was written: the corrected form may use the key again
-        if not isinstance(exc, ValidationError):
-            raise
-        form_errors_from(form, exc)
-        return None
-    except WhiteBitError as exc:
-        if isinstance(exc, AuthFailed):
-            idempotency_release(record=claim.record)
-        else:
-            idempotency_outcome_unknown(record=claim.record)
-        form.add_error(None, f"{exc.user_message} Send the form again: it will not create a second link.")
-        return None
-    except BaseException:
-        idempotency_outcome_unknown(record=claim.record)
-        raise
-    idempotency_complete(record=claim.record, status=201, body={"id": link.pk})
-    return "created"
+
+    def write(attempt) -> tuple[int, dict]:
+        link = watcher_link_create(scope=scope, attempt=attempt, account_ids=sorted(data["account_ids"]),
+                                   name=data["name"], permissions=data["permissions"], live_until=data["live_until"])
+        return 201, {"id": link.pk}
+
+    return write_once(request, scope, form, write)
 
 
 @login_required
@@ -108,13 +71,13 @@ def watcher_links(request: HttpRequest, provider_slug: str, customer_slug: str) 
     if request.method == "POST":
         scope.require(Capability.MANAGE_WATCHER_LINKS)  # viewers: 403 (the service checks again)
         if form.is_valid():
-            outcome = _create_once(request, scope, form)
-            if outcome is not None:
+            sent = _create_once(request, scope, form)
+            if sent is not None:
                 messages.success(request, {
-                    "created": f"Created the watcher link “{form.cleaned_data['name']}”: copy it from the list.",
+                    "written": f"Created the watcher link “{form.cleaned_data['name']}”: copy it from the list.",
                     "replayed": f"The watcher link “{form.cleaned_data['name']}” was already created: it is listed.",
                     "running": "Your watcher link is being created; reload this page in a moment to see it.",
-                }[outcome])
+                }[sent.state])
                 return redirect("customer:watcher_links", provider_slug=provider_slug, customer_slug=customer_slug)
     now = timezone.now()
     links = scoped(WatcherLink, scope).filter(is_active=True).filter(

@@ -9,7 +9,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -17,6 +17,7 @@ from mining.models import MiningAccount, PayoutChange, PayoutDestination
 from mining.selectors.payouts import payout_changes_pending, payout_changes_recent
 from mining.services.payouts import CUSTOMER_PAYOUT_REFUSED, payout_change_cancel, payout_change_request
 from portal.access_forms import form_errors_from
+from portal.views.actions import post_action
 from portal.views.customer.common import customer_context
 from portal.views.payout_forms import payout_change_saved_words, payout_code_field_add
 from tenants.access import Capability, ScopeKind, get_in_scope, scoped
@@ -80,12 +81,9 @@ def payout_change_cancel_view(request: HttpRequest, provider_slug: str, customer
     """Any admin of the customer (or the provider's staff who manage payouts) cancels a pending change."""
     ctx = customer_context(request, provider_slug, customer_slug)  # 404 for outsiders, before anything else
     get_in_scope(PayoutChange, ctx["scope"], pk=pk)  # and for another tenant's change
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        change = payout_change_cancel(scope=ctx["scope"], change_id=pk)  # 404 for another tenant's change
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Canceled: the change of {change.account.name} will not be sent to the pool.")
-    return redirect("customer:payout", provider_slug=provider_slug, customer_slug=customer_slug)
+
+    def cancel() -> str:
+        change = payout_change_cancel(scope=ctx["scope"], change_id=pk)
+        return f"Canceled: the change of {change.account.name} will not be sent to the pool."
+
+    return post_action(request, cancel, back=reverse("customer:payout", args=[provider_slug, customer_slug]))

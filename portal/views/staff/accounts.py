@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, date
 
 from django import forms
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from mining.models import MiningAccount
@@ -19,6 +19,7 @@ from mining.selectors.sync import with_sync_health
 from mining.services.accounts import mining_account_assign
 from mining.services.operations import mining_accounts_import_request
 from portal.views.access_common import scope_or_404
+from portal.views.actions import post_action
 from portal.views.customer.common import int_or_none
 from tenants import selectors
 from tenants.access import Capability, get_in_scope, scoped
@@ -51,30 +52,27 @@ def accounts(request: HttpRequest, provider_slug: str) -> HttpResponse:
 @login_required
 def accounts_import(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    mining_accounts_import_request(scope=scope)
-    messages.success(request, "The import is queued: accounts the pool lists appear here, unassigned, in a moment.")
-    return redirect("staff:accounts", provider_slug=provider_slug)
+
+    def queue() -> str:
+        mining_accounts_import_request(scope=scope)
+        return "The import is queued: accounts the pool lists appear here, unassigned, in a moment."
+
+    return post_action(request, queue, back=reverse("staff:accounts", args=[provider_slug]))
 
 
 @login_required
 def account_assign(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     account = get_in_scope(MiningAccount, scope, pk=pk)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    form = AssignForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, f"{account.name}: the day must look like 2026-11-15.")
-        return redirect("staff:accounts", provider_slug=provider_slug)
-    today: date = timezone.now().astimezone(UTC).date()
-    try:
-        account = mining_account_assign(scope=scope, account_id=account.pk, customer_id=form.cleaned_data["customer"],
-                                        effective_on=form.cleaned_data["effective_on"], today=today)
-    except ValidationError as exc:
-        messages.error(request, f"{account.name}: {' '.join(exc.messages)}")
-    else:
-        holder = account.customer.name if account.customer_id else "nobody"
-        messages.success(request, f"{account.name} is now held by {holder}.")
-    return redirect("staff:accounts", provider_slug=provider_slug)
+
+    def assign() -> str:
+        form = AssignForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError("the day must look like 2026-11-15.")
+        today: date = timezone.now().astimezone(UTC).date()
+        held = mining_account_assign(scope=scope, account_id=account.pk, customer_id=form.cleaned_data["customer"],
+                                     effective_on=form.cleaned_data["effective_on"], today=today)
+        return f"{held.name} is now held by {held.customer.name if held.customer_id else 'nobody'}."
+
+    return post_action(request, assign, back=reverse("staff:accounts", args=[provider_slug]),
+                       refused=f"{account.name}: ")

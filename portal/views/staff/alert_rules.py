@@ -8,13 +8,15 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 
 from mining.models import AlertKind, AlertRule, MiningAccount
 from mining.services.alert_rules import alert_rule_create, alert_rule_set_enabled
 from portal.access_forms import form_errors_from
 from portal.views.access_common import scope_or_404
+from portal.views.actions import post_action
 from tenants import selectors
 from tenants.access import Capability, get_in_scope, scoped
 from tenants.models import Customer
@@ -79,8 +81,9 @@ def alert_rules(request: HttpRequest, provider_slug: str) -> HttpResponse:
 def alert_rule_toggle(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     get_in_scope(AlertRule, scope, pk=pk)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    rule = alert_rule_set_enabled(scope=scope, rule_id=pk, enabled=request.POST.get("enabled") == "1")
-    messages.success(request, f"{rule.get_kind_display()}: {'on' if rule.is_enabled else 'off'}.")
-    return redirect("staff:alert_rules", provider_slug=provider_slug)
+
+    def toggle() -> str:
+        rule = alert_rule_set_enabled(scope=scope, rule_id=pk, enabled=request.POST.get("enabled") == "1")
+        return f"{rule.get_kind_display()}: {'on' if rule.is_enabled else 'off'}."
+
+    return post_action(request, toggle, back=reverse("staff:alert_rules", args=[provider_slug]))

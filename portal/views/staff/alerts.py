@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 
 from mining.models import Alert
@@ -14,6 +13,7 @@ from mining.selectors import alerts as alert_selectors
 from mining.selectors import labels as label_selectors
 from mining.services.operations import alert_acknowledge
 from portal.views.access_common import scope_or_404
+from portal.views.actions import post_action
 from portal.views.customer.common import int_or_none, page_of
 from tenants import selectors
 from tenants.access import get_in_scope
@@ -50,12 +50,8 @@ def alert_rows(request: HttpRequest, provider_slug: str) -> HttpResponse:
 def alert_ack(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     get_in_scope(Alert, scope, pk=pk)  # outsiders get 404 before they learn which methods the route takes
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        alert = alert_acknowledge(scope=scope, alert_id=pk, now=timezone.now())
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"Acknowledged: {alert.message}")
-    return redirect("staff:alerts", provider_slug=provider_slug)
+
+    def acknowledge() -> str:
+        return f"Acknowledged: {alert_acknowledge(scope=scope, alert_id=pk, now=timezone.now()).message}"
+
+    return post_action(request, acknowledge, back=reverse("staff:alerts", args=[provider_slug]))

@@ -9,7 +9,6 @@ optional here, so one submit shows all of its errors at once.
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from billing.services.contracts import ContractTerms
 from mining.whitebit.amounts import AmountError, btc_to_sats, decimal_from_api
 from portal.access_forms import form_errors_from
 from portal.timezones import local_to_utc
+from portal.views.once import OnceForm
 
 TH = Decimal(10) ** 12
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
@@ -84,15 +84,11 @@ def btc_amount_to_sats(raw: str) -> int:
         raise ValidationError(f"“{raw}” is not a BTC amount (e.g. 0.00150000, or -0.001 for a charge).") from exc
 
 
-class OnceForm(forms.Form):
-    """A form sent once: its hidden key makes a double-clicked or retried submit a replay, never a second row."""
+class BillingForm(OnceForm):
+    """A billing form sent once (portal/views/once.py); the service's refusals land on the fields staff typed into."""
 
-    submit_key = forms.CharField(widget=forms.HiddenInput, max_length=64,
-                                 error_messages={"required": "This form is out of date; reload the page."})
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["submit_key"].initial = uuid.uuid4().hex
+    def errors_from(self, exc: ValidationError) -> None:
+        errors_to_form(self, exc)
 
 
 _DATE = forms.DateInput(attrs={"type": "date"})
@@ -104,7 +100,7 @@ def _text(label: str, help_text: str = "", initial: str = "0", **attrs) -> forms
                            widget=forms.TextInput(attrs={"inputmode": "decimal", **attrs}))
 
 
-class ContractTermsForm(OnceForm):
+class ContractTermsForm(BillingForm):
     """All the terms of a contract version (`ContractTerms`), in the units staff think in."""
 
     revenue_share_percent = _text("Revenue share (%)", "The provider's share of the customer's net pool rewards: "
@@ -202,7 +198,7 @@ class MonthField(forms.CharField):
             raise ValidationError(exc.message_dict["period"]) from exc
 
 
-class BtcPriceForm(OnceForm):
+class BtcPriceForm(BillingForm):
     currency = forms.CharField(label="Currency", max_length=8, initial="USD", required=False,
                                help_text="e.g. USD or EUR.")
     period = MonthField(label="Month (YYYY-MM)", help_text="Fiat fees of this month convert at this price.")
@@ -226,7 +222,7 @@ class WallClockField(forms.DateTimeField):
         return None if result is None else result.replace(tzinfo=None)
 
 
-class MaintenanceWindowForm(OnceForm):
+class MaintenanceWindowForm(BillingForm):
     customer_id = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, label="Customer")
     starts_at = WallClockField(label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends_at = WallClockField(label="Ends", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
@@ -250,7 +246,7 @@ class MaintenanceWindowForm(OnceForm):
         return self._aware("ends_at")
 
 
-class AdjustmentForm(OnceForm):
+class AdjustmentForm(BillingForm):
     period = MonthField(label="Billed in month (YYYY-MM)", help_text="An open month.")
     amount_btc = forms.CharField(label="Amount (BTC)", max_length=40,
                                  widget=forms.TextInput(attrs={"inputmode": "decimal"}),
@@ -262,7 +258,7 @@ class AdjustmentForm(OnceForm):
         return btc_amount_to_sats(self.cleaned_data["amount_btc"])
 
 
-class EnergyEntryForm(OnceForm):
+class EnergyEntryForm(BillingForm):
     """The month's energy for a customer without hashrate data and without nameplate power on the contract."""
 
     period = MonthField(label="Month (YYYY-MM)", help_text="An open month whose power line has no hashrate.")

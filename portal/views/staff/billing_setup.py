@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -23,51 +22,37 @@ from billing.services.contracts import btc_price_record, maintenance_window_crea
 from portal.timezones import user_timezone
 from portal.views.access_common import scope_or_404
 from portal.views.customer.common import page_of
-from portal.views.staff.billing_forms import BtcPriceForm, MaintenanceWindowForm, OnceForm, errors_to_form
+from portal.views.once import OnceForm, write_once
+from portal.views.staff.billing_forms import BtcPriceForm, MaintenanceWindowForm
 from tenants import selectors
 from tenants.access import Capability, Scope, scoped
-from tenants.idempotency import (
-    IdempotencyError,
-    IdempotencyInProgress,
-    idempotency_claim,
-    idempotency_complete,
-    idempotency_release,
-)
 from tenants.models import Customer
 
 
 def submit_once(request: HttpRequest, scope: Scope, form: OnceForm, write: Callable[[], tuple[str, str]], *,
                 back: str) -> HttpResponse | None:
-    """Run `write` (which returns where to go next and what to say) at most once per the form's submit key.
+    """Run `write` (which returns where to go next and what to say) at most once per the form's key.
 
     A double click or a retried POST finds the first one's record and is sent where the first went; nothing is
     written twice. Returns the redirect, or None when the form now carries the errors to show (nothing written).
     """
-    body = {k: v for k, v in form.cleaned_data.items() if k != "submit_key"}
-    try:
-        claim = idempotency_claim(scope=scope, key=f"form-{form.cleaned_data['submit_key']}", method="POST",
-                                  path=request.path, body=body)
-    except IdempotencyInProgress:
+    said: dict[str, str] = {}
+
+    def once(_attempt) -> tuple[int, dict]:
+        location, said["message"] = write()
+        return 302, {"location": location}
+
+    sent = write_once(request, scope, form, once)
+    if sent is None:
+        return None
+    if sent.state == "running":
         messages.info(request, "This form was sent twice; the first one is still being saved.")
         return redirect(back)
-    except IdempotencyError:
-        form.add_error(None, "This form was already sent with other values. Reload the page to send new ones.")
-        return None
-    if claim.replay is not None:
+    if sent.state == "replayed":
         messages.info(request, "This form was already sent; it was saved once.")
-        return redirect(claim.replay[1]["location"])
-    try:
-        location, message = write()
-    except ValidationError as exc:
-        idempotency_release(record=claim.record)
-        errors_to_form(form, exc)
-        return None
-    except BaseException:
-        idempotency_release(record=claim.record)
-        raise
-    idempotency_complete(record=claim.record, status=302, body={"location": location})
-    messages.success(request, message)
-    return redirect(location)
+    else:
+        messages.success(request, said["message"])
+    return redirect(sent.body["location"])
 
 
 def base_ctx(scope: Scope) -> dict:

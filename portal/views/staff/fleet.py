@@ -5,11 +5,9 @@ The chart is `portal/_hashrate_chart.html`, also served alone (`staff:fleet_hash
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,6 +18,7 @@ from mining.selectors import sync as sync_selectors
 from mining.selectors import workers as worker_selectors
 from mining.services.operations import mining_account_sync_request
 from portal.views.access_common import scope_or_404
+from portal.views.actions import post_action
 from portal.views.hashrate_chart import hashrate_chart_context
 from tenants import selectors
 from tenants.access import Capability, Scope, get_in_scope
@@ -63,12 +62,9 @@ def fleet_hashrate(request: HttpRequest, provider_slug: str) -> HttpResponse:
 def account_sync(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     get_in_scope(MiningAccount, scope, pk=pk)  # outsiders get 404 before they learn which methods the route takes
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
+
+    def sync() -> str:
         account = mining_account_sync_request(scope=scope, account_id=pk)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
-        messages.success(request, f"A sync of {account.name} is queued; this page shows the result once it ran.")
-    return redirect("staff:fleet", provider_slug=provider_slug)
+        return f"A sync of {account.name} is queued; this page shows the result once it ran."
+
+    return post_action(request, sync, back=reverse("staff:fleet", args=[provider_slug]))

@@ -10,9 +10,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
 
 from mining.models import MiningAccount
 from mining.models.labels import LABEL_NAME_MAX, Label, LabelKind
@@ -20,6 +20,7 @@ from mining.selectors import labels as label_selectors
 from mining.services.labels import label_create, label_delete, labels_set_for_account, labels_set_for_workers
 from portal.access_forms import form_errors_from
 from portal.views.access_common import scope_or_404
+from portal.views.actions import post_action, posted_next
 from portal.views.customer.common import int_or_none
 from tenants import selectors
 from tenants.access import Capability, get_in_scope
@@ -30,14 +31,6 @@ class LabelForm(forms.Form):
     # The length is checked by the service (one message for forms and the API); the browser only gets a hint.
     name = forms.CharField(label="Name", required=False, widget=forms.TextInput(attrs={"maxlength": LABEL_NAME_MAX}),
                            help_text="e.g. Kyiv north (site), R12 (rack), S21 2025-03 (hardware batch).")
-
-
-def _back(request: HttpRequest, fallback: str, provider_slug: str) -> HttpResponse:
-    """Back to the list the form was posted from (its filters kept), only ever on this site."""
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect(fallback, provider_slug=provider_slug)
 
 
 @login_required
@@ -64,42 +57,40 @@ def labels(request: HttpRequest, provider_slug: str) -> HttpResponse:
 def label_remove(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     label = get_in_scope(Label, scope, pk=pk)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    label_delete(scope=scope, label_id=label.pk)
-    messages.success(request, f"Label “{label}” deleted; the accounts and workers it tagged are unchanged.")
-    return redirect("staff:labels", provider_slug=provider_slug)
+
+    def delete() -> str:
+        label_delete(scope=scope, label_id=label.pk)
+        return f"Label “{label}” deleted; the accounts and workers it tagged are unchanged."
+
+    return post_action(request, delete, back=reverse("staff:labels", args=[provider_slug]))
 
 
 @login_required
 def account_labels(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     account = get_in_scope(MiningAccount, scope, pk=pk)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    ids = [i for i in (int_or_none(v) for v in request.POST.getlist("labels")) if i is not None]
-    labels_set_for_account(scope=scope, account_id=account.pk, label_ids=ids)
-    messages.success(request, f"Labels of {account.name} saved.")
-    return _back(request, "staff:accounts", provider_slug)
+
+    def save() -> str:
+        ids = [i for i in (int_or_none(v) for v in request.POST.getlist("labels")) if i is not None]
+        labels_set_for_account(scope=scope, account_id=account.pk, label_ids=ids)
+        return f"Labels of {account.name} saved."
+
+    return post_action(request, save, back=posted_next(request, reverse("staff:accounts", args=[provider_slug])))
 
 
 @login_required
 def worker_labels(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    label_id = int_or_none(request.POST.get("label"))
-    workers = [i for i in (int_or_none(v) for v in request.POST.getlist("workers")) if i is not None]
-    if label_id is None:
-        messages.error(request, "Choose the label to add or remove.")
-        return _back(request, "staff:workers", provider_slug)
-    label = get_in_scope(Label, scope, pk=label_id)
-    add = request.POST.get("action") != "remove"
-    try:
+
+    def tag() -> str:
+        label_id = int_or_none(request.POST.get("label"))
+        workers = [i for i in (int_or_none(v) for v in request.POST.getlist("workers")) if i is not None]
+        if label_id is None:
+            raise ValidationError("Choose the label to add or remove.")
+        label = get_in_scope(Label, scope, pk=label_id)
+        add = request.POST.get("action") != "remove"
         changed = labels_set_for_workers(scope=scope, worker_ids=workers, label_id=label.pk, add=add)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-    else:
         verb = "now carry" if add else "no longer carry"
-        messages.success(request, f"{changed} worker{'s' if changed != 1 else ''} {verb} “{label}”.")
-    return _back(request, "staff:workers", provider_slug)
+        return f"{changed} worker{'s' if changed != 1 else ''} {verb} “{label}”."
+
+    return post_action(request, tag, back=posted_next(request, reverse("staff:workers", args=[provider_slug])))

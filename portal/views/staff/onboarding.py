@@ -9,13 +9,11 @@ the accounts list and the customer page for later use.
 
 from __future__ import annotations
 
-import time
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -24,35 +22,19 @@ from mining.selectors.payouts import payout_changes_pending, payout_changes_rece
 from mining.services.miner_info import mining_account_miner_info_refresh
 from mining.services.payouts import payout_change_cancel, payout_change_request
 from mining.services.upstream_writes import mining_account_create
-from mining.whitebit.errors import AuthFailed, RateBudgetExhausted, WhiteBitError
 from portal.access_forms import form_errors_from
+from portal.errors import upstream_attempt
 from portal.views.access_common import scope_or_404
+from portal.views.actions import post_action
+from portal.views.once import write_once
 from portal.views.payout_forms import payout_change_saved_words, payout_code_field_add
 from portal.views.staff.customers import CustomerForm
-from portal.views.staff.onboarding_forms import MiningAccountForm, PayoutForm, PickCustomerForm, new_form_key
+from portal.views.staff.onboarding_forms import MiningAccountForm, PayoutForm, PickCustomerForm
 from tenants import selectors
 from tenants.access import Capability, Scope, get_in_scope, scoped
-from tenants.idempotency import (
-    IdempotencyInProgress,
-    IdempotencyKeyInvalid,
-    IdempotencyKeyReused,
-    WriteAttempt,
-    caller_label,
-    idempotency_claim,
-    idempotency_complete,
-    idempotency_outcome_unknown,
-    idempotency_release,
-)
-from tenants.models import Customer, IdempotencyRecord
-from tenants.services.customers import customer_create_in_scope
+from tenants.models import Customer
 
 STEPS = ("Customer", "Mining account", "Connect the miners", "Payout")
-POOL_NO_ANSWER = (
-    "The pool did not answer in time, so it is not known whether the account was created. Send the form again "
-    "with the same values: the portal asks the pool first and never creates it twice."
-)
-POOL_UNCLEAR = ("It is not known whether the account was created: sending the form again with the same values "
-                "checks the pool first and never creates it twice.")
 
 
 def _stepper(current: int) -> list[dict]:
@@ -81,36 +63,11 @@ def onboard_start(request: HttpRequest, provider_slug: str) -> HttpResponse:
                         customer_slug=pick.cleaned_data["customer"].slug)
     if action == "create":
         scope.require(Capability.MANAGE_CUSTOMERS)
-        if new.is_valid():
-            try:
-                customer = customer_create_in_scope(scope=scope, **new.cleaned_data)
-            except ValidationError as exc:
-                form_errors_from(new, exc)
-            else:
-                messages.success(request, f"{customer.name} is created. Next: its mining account on the pool.")
-                return redirect("staff:onboard_account", provider_slug=provider_slug, customer_slug=customer.slug)
+        if customer := new.create(scope):
+            messages.success(request, f"{customer.name} is created. Next: its mining account on the pool.")
+            return redirect("staff:onboard_account", provider_slug=provider_slug, customer_slug=customer.slug)
     return render(request, "portal/staff/onboarding/customer.html",
                   _ctx(request, scope, steps=_stepper(1), pick=pick, new=new, can_create=can_create))
-
-
-def _wait_for_first(scope: Scope, key: str) -> int | None:
-    """A concurrent submit of the same form (double click): wait a little for the first one's answer.
-
-    The browser shows only the last response of a double click, so answering "busy" at once would hide the
-    account the first click made; waiting for it gives the same page the first click would have shown.
-    """
-    deadline = time.monotonic() + float(getattr(settings, "ONBOARDING_CONCURRENT_WAIT_S", 8.0))
-    records = scoped(IdempotencyRecord, scope).filter(caller=caller_label(scope), key=key)
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-        record = records.only("state", "response_body").first()
-        if record is None:
-            return None  # the first one was refused and released its key
-        if record.state == IdempotencyRecord.State.DONE:
-            return (record.response_body or {}).get("account_id")
-        if record.state == IdempotencyRecord.State.UNKNOWN:
-            return None
-    return None
 
 
 def _handover_url(provider_slug: str, account_id: int) -> str:
@@ -119,74 +76,42 @@ def _handover_url(provider_slug: str, account_id: int) -> str:
 
 @login_required
 def onboard_account(request: HttpRequest, provider_slug: str, customer_slug: str) -> HttpResponse:
-    """Step 2: create the customer's mining account on the pool, at most once per rendered form."""
+    """Step 2: create the customer's mining account on the pool, at most once per rendered form.
+
+    A concurrent submit of the same form (double click) waits a little for the first one's answer: the browser
+    shows only the last response of a double click, so answering "busy" at once would hide the account the first
+    click made.
+    """
     scope = scope_or_404(request, provider_slug=provider_slug)
     customer = get_in_scope(Customer, scope, slug=customer_slug)
     scope.require(Capability.MANAGE_ACCOUNTS)
     if request.method != "POST":
-        form = MiningAccountForm(initial={"key": new_form_key()})
-        return _account_page(request, scope, customer, form)
+        return _account_page(request, scope, customer, MiningAccountForm())
     form = MiningAccountForm(request.POST)
     if not form.is_valid():
-        return _account_page(request, scope, customer, _keep_or_renew_key(form))
+        return _account_page(request, scope, customer, form)
     data = form.cleaned_data
-    body = {"name": data["name"], "label": data["label"], "customer_id": customer.pk}
-    try:
-        claim = idempotency_claim(scope=scope, key=data["key"], method="POST", path=request.path, body=body)
-    except IdempotencyInProgress:
-        account_id = _wait_for_first(scope, data["key"])
-        if account_id is not None:
-            return redirect(_handover_url(provider_slug, account_id))
+
+    def write(attempt) -> tuple[int, dict]:
+        account = mining_account_create(scope=scope, name=data["name"], label=data["label"],
+                                        customer_id=customer.pk, attempt=attempt)
+        return 302, {"account_id": account.pk}
+
+    sent = write_once(request, scope, form, write, body={**form.once_body(), "customer_id": customer.pk},
+                      wait_s=float(getattr(settings, "ONBOARDING_CONCURRENT_WAIT_S", 8.0)))
+    if sent is None:
+        status = 503 if form.upstream_error is not None and form.upstream_error.retryable else 200
+        return _account_page(request, scope, customer, form, status=status)
+    if sent.state == "running":
         form.add_error(None, f"“{data['name']}” is already being created from this form. Wait a few seconds, "
                              "then reload the accounts list.")
         return _account_page(request, scope, customer, form, status=409)
-    except (IdempotencyKeyReused, IdempotencyKeyInvalid):
-        form = MiningAccountForm(request.POST.copy())
-        form.data["key"] = new_form_key()
-        form.is_valid()
-        form.add_error(None, "This form was already sent with other values. Check the name and label, then send it "
-                             "again.")
-        return _account_page(request, scope, customer, form)
-    if claim.replay is not None:
-        return redirect(_handover_url(provider_slug, claim.replay[1]["account_id"]))
-    try:
-        account = mining_account_create(scope=scope, name=data["name"], label=data["label"], customer_id=customer.pk,
-                                        attempt=WriteAttempt.for_claim(claim))
-    except WhiteBitError as exc:
-        if isinstance(exc, AuthFailed | RateBudgetExhausted):
-            idempotency_release(record=claim.record)  # refused before anything was written upstream
-            form.add_error(None, exc.user_message)
-        else:
-            idempotency_outcome_unknown(record=claim.record)
-            form.add_error(None, POOL_NO_ANSWER if exc.retryable else f"{exc.user_message} {POOL_UNCLEAR}")
-        return _account_page(request, scope, customer, form, status=503 if exc.retryable else 200)
-    except ValidationError as exc:
-        idempotency_release(record=claim.record)
-        form_errors_from(form, exc)
-        return _account_page(request, scope, customer, form)
-    except PermissionDenied:
-        idempotency_release(record=claim.record)
-        raise
-    except BaseException:
-        idempotency_outcome_unknown(record=claim.record)
-        raise
-    idempotency_complete(record=claim.record, status=302, body={"account_id": account.pk})
-    try:
-        mining_account_miner_info_refresh(scope=scope, account_id=account.pk)
-    except (WhiteBitError, ValidationError):
-        pass  # the hand-over page asks again and says so when the pool stays silent
-    messages.success(request, f"{account.name} is created on the WhiteBIT pool and assigned to {customer.name}.")
-    return redirect(_handover_url(provider_slug, account.pk))
-
-
-def _keep_or_renew_key(form: MiningAccountForm) -> MiningAccountForm:
-    """A form refused before anything was sent keeps its key (a fixed resubmit is the same request)."""
-    if "key" in form.errors:
-        data = form.data.copy()
-        data["key"] = new_form_key()
-        form = MiningAccountForm(data)
-        form.is_valid()
-    return form
+    account_id = sent.body["account_id"]
+    if sent.state == "written":
+        upstream_attempt(lambda: mining_account_miner_info_refresh(scope=scope, account_id=account_id))
+        # (the hand-over page asks again and says so when the pool stays silent)
+        messages.success(request, f"{data['name']} is created on the WhiteBIT pool and assigned to {customer.name}.")
+    return redirect(_handover_url(provider_slug, account_id))
 
 
 def _account_page(request, scope, customer, form, *, status: int = 200) -> HttpResponse:
@@ -204,12 +129,9 @@ def account_connect(request: HttpRequest, provider_slug: str, pk: int) -> HttpRe
     account = get_in_scope(MiningAccount.objects.select_related("customer"), scope, pk=pk)
     pool_problem = ""
     if not account.stratum_urls or request.GET.get("refresh"):
-        try:
-            account = mining_account_miner_info_refresh(scope=scope, account_id=account.pk)
-        except WhiteBitError as exc:
-            pool_problem = exc.user_message
-        except ValidationError as exc:
-            pool_problem = " ".join(exc.messages)
+        refreshed, pool_problem = upstream_attempt(
+            lambda: mining_account_miner_info_refresh(scope=scope, account_id=account.pk))
+        account = refreshed or account
     onboarding = bool(request.GET.get("onboarding"))
     worker_example = f"{account.name}.rack01_s19"
     urls = [s.get("url", "") for s in account.stratum_urls if s.get("url")]
@@ -275,15 +197,13 @@ def payout_change_cancel_view(request: HttpRequest, provider_slug: str, pk: int)
     """Staff who manage payouts cancel a pending change; another provider's change is a 404."""
     scope = scope_or_404(request, provider_slug=provider_slug)
     get_in_scope(PayoutChange, scope, pk=pk)  # 404 before anything else for another tenant's change
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
+
+    def cancel() -> tuple[str, str]:
         change = payout_change_cancel(scope=scope, change_id=pk)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
-        return redirect("staff:accounts", provider_slug=provider_slug)
-    messages.success(request, f"Canceled: the change of {change.account.name} will not be sent to the pool.")
-    return redirect("staff:account_payout", provider_slug=provider_slug, pk=change.account_id)
+        return (f"Canceled: the change of {change.account.name} will not be sent to the pool.",
+                reverse("staff:account_payout", args=[provider_slug, change.account_id]))
+
+    return post_action(request, cancel, back=reverse("staff:accounts", args=[provider_slug]))
 
 
 def _done_url(provider_slug: str, account: MiningAccount) -> str:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from mining.models import PayoutDestination
 from mining.services.upstream_writes import NAME_RE, NAME_WORDS
+from portal.views.once import OnceForm
+from tenants.errors import UpstreamUnavailable
 from tenants.models import Customer
 
-
-def new_form_key() -> str:
-    """The one-time idempotency key a rendered account form carries (a retried or doubled POST reuses it)."""
-    return uuid.uuid4().hex
+POOL_NO_ANSWER = (
+    "The pool did not answer in time, so it is not known whether the account was created. Send the form again "
+    "with the same values: the portal asks the pool first and never creates it twice."
+)
+POOL_UNCLEAR = ("It is not known whether the account was created: sending the form again with the same values "
+                "checks the pool first and never creates it twice.")
 
 
 class PickCustomerForm(forms.Form):
@@ -27,7 +29,7 @@ class PickCustomerForm(forms.Form):
         self.fields["customer"].queryset = customers
 
 
-class MiningAccountForm(forms.Form):
+class MiningAccountForm(OnceForm):
     name = forms.CharField(
         max_length=255, label="Account name on the pool",
         help_text=f"{NAME_WORDS} It cannot be changed later, and miners type it in their settings.",
@@ -35,7 +37,13 @@ class MiningAccountForm(forms.Form):
     )
     label = forms.CharField(max_length=200, required=False, label="Label (for your staff)",
                             help_text="Site, rack or hardware batch, e.g. “Site A, S19j”.")
-    key = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    reused_words = "This form was already sent with other values. Check the name and label, then send it again."
+
+    def upstream_words(self, exc: UpstreamUnavailable) -> str:
+        """Refused at the door: the pool's words; otherwise the account may exist, and a resend is safe."""
+        if not exc.reached_upstream:
+            return exc.user_message
+        return POOL_NO_ANSWER if exc.retryable else f"{exc.user_message} {POOL_UNCLEAR}"
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

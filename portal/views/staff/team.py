@@ -3,30 +3,21 @@ users of each customer. Every view resolves the scope first (outsiders get a 404
 
 from __future__ import annotations
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 
-from portal.access_forms import CustomerUserInviteForm, RoleForm, StaffInviteForm, form_errors_from
-from portal.views.access_common import scope_or_404
+from portal.access_forms import CustomerUserInviteForm, RoleForm, StaffInviteForm
+from portal.views.access_common import invite_from_form, scope_or_404
 from portal.views.accounts.auth import safe_next
+from portal.views.actions import post_action
 from tenants import access_selectors, selectors
 from tenants.access import Capability, get_in_scope
+from tenants.errors import NotFound
 from tenants.models import CustomerMembership, Invitation, ProviderMembership
 from tenants.services import invitations, lockout, team, two_factor
-
-
-def _done(request: HttpRequest, message: str, to: str) -> HttpResponse:
-    messages.success(request, message)
-    return redirect(to)
-
-
-def _refused(request: HttpRequest, exc: ValidationError, to: str) -> HttpResponse:
-    messages.error(request, " ".join(exc.messages))
-    return redirect(to)
 
 
 @login_required
@@ -35,17 +26,8 @@ def team_page(request: HttpRequest, provider_slug: str) -> HttpResponse:
     form = StaffInviteForm(request.POST or None)
     if request.method == "POST":
         scope.require(Capability.MANAGE_STAFF)
-        if form.is_valid():
-            try:
-                result = invitations.invitation_create(scope=scope, email=form.cleaned_data["email"],
-                                                       role=form.cleaned_data["role"])
-            except ValidationError as exc:
-                form_errors_from(form, exc)
-            else:
-                text = (f"Invitation sent to {form.cleaned_data['email']}"
-                        + (": they already have an account and accept it while signed in." if result.existing_account
-                           else "."))
-                return _done(request, text, request.path)
+        if sent := invite_from_form(request, scope, form):
+            return sent
     return render(request, "portal/staff/team.html", {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
@@ -57,68 +39,57 @@ def team_page(request: HttpRequest, provider_slug: str) -> HttpResponse:
     }, status=400 if form.errors else 200)
 
 
-def _post_only(request: HttpRequest) -> HttpResponse | None:
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
-
-
 @login_required
 def team_role(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     get_in_scope(ProviderMembership, scope, pk=pk)
-    back = reverse("staff:team", args=[provider_slug])
-    if refusal := _post_only(request):
-        return refusal
-    form = RoleForm(request.POST)
-    if not form.is_valid():
-        return _refused(request, ValidationError("Choose owner, admin, operator or read-only."), back)
-    try:
+
+    def change() -> str:
+        form = RoleForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError("Choose owner, admin, operator or read-only.")
         team.staff_role_change(scope=scope, membership_id=pk, role=form.cleaned_data["role"])
-    except ValidationError as exc:
-        return _refused(request, exc, back)
-    return _done(request, "Role changed.", back)
+        return "Role changed."
+
+    return post_action(request, change, back=reverse("staff:team", args=[provider_slug]))
 
 
 @login_required
 def team_remove(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     get_in_scope(ProviderMembership, scope, pk=pk)
-    back = reverse("staff:team", args=[provider_slug])
-    if refusal := _post_only(request):
-        return refusal
-    try:
+
+    def remove() -> str:
         team.staff_remove(scope=scope, membership_id=pk)
-    except ValidationError as exc:
-        return _refused(request, exc, back)
-    return _done(request, "Removed from the team. Their access ended at once.", back)
+        return "Removed from the team. Their access ended at once."
+
+    return post_action(request, remove, back=reverse("staff:team", args=[provider_slug]))
 
 
 @login_required
 def team_second_factor_reset(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     membership = get_in_scope(ProviderMembership, scope, pk=pk)
-    back = reverse("staff:team", args=[provider_slug])
-    if refusal := _post_only(request):
-        return refusal
-    try:
+
+    def reset() -> str:
         two_factor.staff_second_factor_reset(scope=scope, user_id=membership.user_id)
-    except ValidationError as exc:
-        return _refused(request, exc, back)
-    return _done(request, "Second factor reset: they set up a new one at their next sign-in.", back)
+        return "Second factor reset: they set up a new one at their next sign-in."
+
+    return post_action(request, reset, back=reverse("staff:team", args=[provider_slug]))
 
 
 @login_required
 def invitation_revoke(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     invitation = get_in_scope(Invitation, scope, pk=pk)
-    if refusal := _post_only(request):
-        return refusal
     to = (reverse("staff:customer_users", args=[provider_slug, invitation.customer.slug]) if invitation.customer_id
           else reverse("staff:team", args=[provider_slug]))
-    try:
+
+    def revoke() -> str:
         invitations.invitation_revoke(scope=scope, invitation_id=pk)
-    except ValidationError as exc:
-        return _refused(request, exc, to)
-    return _done(request, "Invitation withdrawn; its link no longer works.", to)
+        return "Invitation withdrawn; its link no longer works."
+
+    return post_action(request, revoke, back=to)
 
 
 @login_required
@@ -127,15 +98,13 @@ def lockout_clear(request: HttpRequest, provider_slug: str, pk: int) -> HttpResp
     scope = scope_or_404(request, provider_slug=provider_slug)
     scope.require(Capability.MANAGE_STAFF)
     if not access_selectors.user_is_member(scope=scope, user_id=pk):
-        raise Http404("No such user here.")  # the same as a missing user
-    if refusal := _post_only(request):
-        return refusal
-    back = safe_next(request, reverse("staff:team", args=[provider_slug]))
-    try:
+        raise NotFound("No such user here.")  # the same as a missing user
+
+    def unlock() -> str:
         lockout.lockout_clear(scope=scope, user_id=pk)
-    except ValidationError as exc:
-        return _refused(request, exc, back)
-    return _done(request, "Sign-in unlocked.", back)
+        return "Sign-in unlocked."
+
+    return post_action(request, unlock, back=safe_next(request, reverse("staff:team", args=[provider_slug])))
 
 
 @login_required
@@ -145,17 +114,8 @@ def customer_users(request: HttpRequest, provider_slug: str, customer_slug: str)
     form = CustomerUserInviteForm(request.POST or None)
     if request.method == "POST":
         scope.require(Capability.MANAGE_CUSTOMER_USERS)
-        if form.is_valid():
-            try:
-                result = invitations.invitation_create(scope=scope, email=form.cleaned_data["email"],
-                                                       role=form.cleaned_data["role"], customer_id=customer.pk)
-            except ValidationError as exc:
-                form_errors_from(form, exc)
-            else:
-                text = (f"Invitation sent to {form.cleaned_data['email']}"
-                        + (": they already have an account and accept it while signed in." if result.existing_account
-                           else "."))
-                return _done(request, text, request.path)
+        if sent := invite_from_form(request, scope, form, customer_id=customer.pk):
+            return sent
     return render(request, "portal/staff/customer_users.html", {
         "scope": scope,
         "provider": selectors.provider_get(scope=scope),
@@ -173,11 +133,9 @@ def customer_user_remove(request: HttpRequest, provider_slug: str, customer_slug
     scope = scope_or_404(request, provider_slug=provider_slug)
     customer = selectors.customer_get(scope=scope, slug=customer_slug)
     get_in_scope(CustomerMembership.objects.filter(customer=customer), scope, pk=pk)
-    back = reverse("staff:customer_users", args=[provider_slug, customer_slug])
-    if refusal := _post_only(request):
-        return refusal
-    try:
+
+    def remove() -> str:
         team.customer_user_remove(scope=scope, membership_id=pk)
-    except ValidationError as exc:
-        return _refused(request, exc, back)
-    return _done(request, "User removed; their access ended at once.", back)
+        return "User removed; their access ended at once."
+
+    return post_action(request, remove, back=reverse("staff:customer_users", args=[provider_slug, customer_slug]))
