@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "portal.middleware.AuditContextMiddleware",
     "portal.timezones.UserTimezoneMiddleware",  # each user's own time zone for the request
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.errors.UpstreamErrorMiddleware",  # a pool error no page handled: its words on the page, not a 500
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into our page
 ]
