@@ -416,3 +416,4 @@ class Alert(models.Model):
 # Labels (site / rack / batch tags on accounts and workers) live in their own module.
 from mining.labels_models import AccountLabel, Label, LabelKind, WorkerLabel  # noqa: E402, F401
 from mining.payout_models import PayoutChange, PayoutChangeStatus, PayoutChangeToken  # noqa: E402, F401
+from mining.share_models import ShareLevel, ShareLink  # noqa: E402, F401
