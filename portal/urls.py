@@ -27,3 +27,6 @@ urlpatterns += [
     path("p/<slug:provider_slug>/", include(("portal.views.staff.urls", "staff"))),
     path("c/<slug:provider_slug>/<slug:customer_slug>/", include(("portal.views.customer.urls", "customer"))),
 ]
+
+# Share links (issue 21): public, read-only pages under an unguessable token (no tenant in the URL: the token is it).
+urlpatterns += [path("s/", include(("portal.views.share.urls", "share")))]

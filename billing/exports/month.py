@@ -18,12 +18,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.template.loader import render_to_string
 
+from billing.exports.typed import MONTH_DETAIL_COLS, MONTH_SUMMARY_COLS, typed_sheet
 from billing.models import FeeKind, LineKind, Statement, StatementFee, StatementLine
-from billing.money import btc_str, sats_to_btc
+from billing.money import btc_str
 from billing.selectors.months import billing_month_is_closed
 from billing.snapshot import FEE_FIELDS, FEE_STORED_FIELDS, LINE_FIELDS, StatementHasher, statement_load
 from tenants.access import Scope, scoped
-from tenants.exports_safety import safe_csv_writer, xlsx_cell, xlsx_row
+from tenants.exports_safety import safe_csv_writer
 
 SUMMARY_COLUMNS = [
     "customer", "period", "gross_reward_btc", "pool_fee_btc", "net_reward_btc", "provider_share_btc",
@@ -115,6 +116,18 @@ def summary_rows(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
         yield row
 
 
+def summary_rows_with_total(*, scope: Scope, period: date) -> Iterator[dict[str, Any]]:
+    """The summary rows, then one "Total" row: every BTC column summed exactly over the customers (no hash)."""
+    sums = dict.fromkeys((c for c, _ in _SUMMARY_SATS), 0)
+    n = 0
+    for row in summary_rows(scope=scope, period=period):
+        for column in sums:
+            sums[column] += row[column]
+        n += 1
+        yield row
+    yield {"customer": f"Total ({n} customers)", "period": f"{period:%Y-%m}", "content_hash": "", **sums}
+
+
 def _dec(value: Any) -> str:
     return f"{value.normalize():f}" if value is not None else ""
 
@@ -166,7 +179,7 @@ def export_csv(*, scope: Scope, period: date, path: Path, detail: bool = False) 
     if not detail:  # the detail verifies as it streams
         month_verify(scope=scope, period=period)
     tmp = _atomic_path(path)
-    rows = detail_rows(scope=scope, period=period) if detail else summary_rows(scope=scope, period=period)
+    rows = detail_rows(scope=scope, period=period) if detail else summary_rows_with_total(scope=scope, period=period)
     count = 0
     try:
         columns = DETAIL_COLUMNS if detail else SUMMARY_COLUMNS
@@ -186,7 +199,9 @@ def export_csv(*, scope: Scope, period: date, path: Path, detail: bool = False) 
 
 def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False,
                 progress: Callable[[int], None] | None = None) -> int:
-    """Summary sheet (and a Detail sheet with --detail); BTC amounts are exact decimals shown with 8 places.
+    """Summary sheet with a total row (and a Detail sheet with --detail: every reward, adjustment and fee line),
+    typed for an accountant (billing/exports_typed.py): human headers, widths, a frozen header, dates as dates,
+    BTC as exact numbers shown with 8 places.
 
     `progress(n)` is told after each customer's summary row (the portal's export job shows "3 of 40 customers").
     """
@@ -194,27 +209,10 @@ def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False,
 
     month_verify(scope=scope, period=period)  # (the Detail sheet verifies again as it streams)
     wb = Workbook(write_only=True)
-    count = 0
-    sheets = [("Summary", SUMMARY_COLUMNS, summary_rows(scope=scope, period=period))]
+    count = typed_sheet(wb, "Summary", MONTH_SUMMARY_COLS, summary_rows(scope=scope, period=period),
+                        after_row=progress, total_label=("customer", "Total"))
     if detail:
-        sheets.append(("Detail", DETAIL_COLUMNS, detail_rows(scope=scope, period=period)))
-    for title, columns, rows in sheets:
-        ws = wb.create_sheet(title)
-        ws.append(xlsx_row(ws, columns))
-        for row in rows:
-            cells = []
-            for column in columns:
-                value = row[column]
-                if column in BTC_COLUMNS and value is None:
-                    cells.append(None)
-                elif column in BTC_COLUMNS:
-                    cells.append(xlsx_cell(ws, sats_to_btc(value), number_format="0.00000000"))
-                else:
-                    cells.append(value)
-            ws.append(xlsx_row(ws, cells))  # text typed as strings and neutralised: never a formula
-            count += 1
-            if progress is not None and title == "Summary":
-                progress(count)
+        count += typed_sheet(wb, "Detail", MONTH_DETAIL_COLS, detail_rows(scope=scope, period=period))
     tmp = _atomic_path(path)
     try:
         wb.save(tmp)

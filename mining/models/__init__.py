@@ -20,6 +20,7 @@ from mining.models.payouts import (
     PayoutChangeToken,
 )
 from mining.models.rewards import Reward, RewardStatus, RewardStatusChange
+from mining.models.shares import ShareLevel, ShareLink
 from mining.models.sync import SyncDataset, SyncState
 from mining.models.watcher_links import WatcherLink
 from mining.models.workers import Worker
@@ -47,6 +48,8 @@ __all__ = [
     "Reward",
     "RewardStatus",
     "RewardStatusChange",
+    "ShareLevel",
+    "ShareLink",
     "SyncDataset",
     "SyncState",
     "WatcherLink",

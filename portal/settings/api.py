@@ -19,6 +19,9 @@ REST_FRAMEWORK = {
 API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="600/min")  # per token (or signed-in user)
 API_IDEMPOTENCY_STALE_S = env.int("API_IDEMPOTENCY_STALE_S", default=300)  # a `running` key older than this died
 API_PAGE_SIZE = 50
+# Share links (issue 21): views of the public share pages per client address and minute, counted in the cache
+# (Redis in every real deployment, so all web processes share one count).
+SHARE_PAGE_RATE_PER_MINUTE = env.int("SHARE_PAGE_RATE_PER_MINUTE", default=60)
 API_MAX_PAGE_SIZE = 200
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mining portal API",

@@ -11,11 +11,13 @@ from tenants.access import Scope
 
 
 def hashrate_chart_context(request: HttpRequest, scope: Scope, *, page_url: str, fragment_url: str, title: str,
-                           data_id: str) -> dict:
-    """Per customer (staff: a line each; a customer: its own line), in the range and resolution asked for."""
+                           data_id: str, account_ids: list[int] | None = None, per_customer: bool = True) -> dict:
+    """Per customer (staff: a line each; a customer: its own line), in the range and resolution asked for; a share
+    link passes its accounts and one total line."""
     choice = charts.chart_choice(range_key=request.GET.get("range"), interval=request.GET.get("interval"))
     return {
-        "chart": charts.account_hashrate_chart(scope=scope, choice=choice, per_customer=True),
+        "chart": charts.account_hashrate_chart(scope=scope, choice=choice, account_ids=account_ids,
+                                               per_customer=per_customer),
         "ranges": charts.RANGE_LABELS,
         "allowed_intervals": charts.ALLOWED_INTERVALS[choice.range_key],
         "chart_page_url": page_url,

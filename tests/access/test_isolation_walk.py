@@ -46,6 +46,9 @@ OWN_ACCOUNT_OR_PUBLIC = {
     # A held payout change's e-mailed links: the token is the credential (tests/payouts/ walks them).
     "accounts:payout_change_confirm",
     "accounts:payout_change_cancel_link",
+    # Share links (issue 21): public pages, the token is the credential (tests/portal/test_share_links.py).
+    "share:page",
+    "share:hashrate",
 }
 # The Django admin is for platform superusers only; test_the_admin_turns_outsiders_away covers it whole.
 # The REST API's tenant comes from the token or session, not the URL: tests/api/test_isolation.py walks every
@@ -151,6 +154,12 @@ def victim_ids(world):
     ids.add(PayoutChange.objects.create(
         provider=world.provider_a, customer=world.customer_a1, account=accounts[0], destination="main_balance",
         requested_by_label="carol", requested_at=now, status="held", due_at=now + timezone.timedelta(days=1)).pk)
+    # A share link of the victim customer (issue 21): its revoke route takes the pk.
+    from mining.services.share_links import share_link_create
+
+    ids.add(share_link_create(scope=world.scope(world.carol, world.provider_a, world.customer_a1),
+                              customer_id=world.customer_a1.pk, name="victim", account_ids=[accounts[0].pk],
+                              level="rewards", lifetime="7d").link.pk)
     return sorted(ids)
 
 
@@ -255,7 +264,8 @@ def test_the_walk_sees_every_route_and_fails_on_one_it_cannot_fill(world):
     names = {r.name for r in _routes()}
     assert {"staff:team", "staff:audit_log", "customer:team", "customer:audit_log", "provider_home"} <= names
     assert {"staff:fleet", "staff:account_sync", "staff:alert_ack", "customer:dashboard", "customer:workers",
-            "customer:worker_detail", "customer:rewards_csv", "customer:watcher_links"} <= names
+            "customer:worker_detail", "customer:rewards_csv", "customer:watcher_links", "customer:share_links",
+            "customer:share_link_revoke"} <= names
     with pytest.raises(AssertionError, match="cannot fill"):
         _kwarg_sets(Route("staff:new_thing", frozenset({"provider_slug", "statement_id"})), victim={}, own={}, ids=[])
 

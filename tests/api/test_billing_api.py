@@ -263,16 +263,19 @@ def test_statement_downloads_csv_xlsx_pdf(billing_world):
     response = client.get(base + "csv/")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(body(response).decode())))
-    assert [(r["date"], r["net_reward_btc"], r["customer_share_btc"]) for r in rows] == \
+    assert [(r["date"], r["net_reward_btc"], r["customer_share_btc"]) for r in rows if r["kind"] == "reward"] == \
         [(f"2026-10-0{d}", "0.00100000", "0.00080000") for d in (1, 2, 3)]
+    assert [r["kind"] for r in rows if r["kind"] != "reward"] == ["machine_fee"] + ["total"] * 12  # fees, totals
+    totals = {r["memo"]: r["amount_btc"] for r in rows if r["kind"] == "total"}
+    assert totals["customer_net"] == "0.00220000" and totals["net_reward"] == "0.00300000"
     xlsx = client.get(base + "xlsx/")
     assert xlsx.status_code == 200
     sheet = load_workbook(io.BytesIO(xlsx.content))["Summary"]
     header, values = list(sheet.iter_rows())
-    cell = dict(zip([c.value for c in header], values, strict=True))["customer_net_btc"]
-    assert (cell.value, cell.number_format) == (0.0022, "0.00000000")  # a number, shown with 8 places
+    cell = dict(zip([c.value for c in header], values, strict=True))["Customer net (BTC)"]
+    assert (cell.value, cell.number_format) == (0.0022, "#,##0.00000000")  # a number, shown with 8 places
     lines = list(load_workbook(io.BytesIO(xlsx.content))["Lines"].iter_rows(values_only=True))
-    assert len(lines) == 1 + 3
+    assert len(lines) == 1 + 3 + 1 + 1  # header, 3 rewards, the machine fee line, the total row
     pdf = client.get(base + "pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
 
@@ -291,7 +294,8 @@ def test_the_providers_month_summary_and_detail(billing_world):
     summary = list(csv.DictReader(io.StringIO(body(client.get("/api/v1/billing-months/2026-10/summary-csv/"))
                                               .decode())))
     assert [(r["customer"], r["customer_net_btc"], r["content_hash"]) for r in summary] == \
-        [("Carol Mining", "0.00220000", billing_world.statement.content_hash)]
+        [("Carol Mining", "0.00220000", billing_world.statement.content_hash),
+         ("Total (1 customers)", "0.00220000", "")]
     detail = list(csv.DictReader(io.StringIO(body(client.get("/api/v1/billing-months/2026-10/detail-csv/"))
                                              .decode())))
     assert [(r["date"], r["kind"], r["net_reward_btc"]) for r in detail if r["kind"] == "reward"] == \

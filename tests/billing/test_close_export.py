@@ -11,6 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from billing.exports.month import DETAIL_COLUMNS, SUMMARY_COLUMNS, month_verify
+from billing.exports.typed import MONTH_SUMMARY_COLS
 from billing.models import BillingMonth, Statement, StatementLine
 from billing.money import btc_str
 from billing.periods import month_end, month_start
@@ -136,8 +137,9 @@ def test_csv_summary_and_detail_and_xlsx_and_pdf(world, tmp_path):
 
     wb = load_workbook(tmp_path / "b.xlsx")
     assert wb.sheetnames == ["Summary", "Detail"]
-    assert [c.value for c in wb["Summary"][1]] == SUMMARY_COLUMNS and wb["Detail"].max_row == 64
-    assert wb["Summary"]["C2"].number_format == "0.00000000"
+    assert [c.value for c in wb["Summary"][1]] == [c.header for c in MONTH_SUMMARY_COLS]
+    assert wb["Detail"].max_row == 64
+    assert wb["Summary"]["C2"].number_format == "#,##0.00000000"  # typed cells: tests/billing/test_exports_typed.py
 
     call_command("export_billing", "2025-11", "--provider", "alpha", "--format", "pdf", "--output",
                  str(tmp_path / "pdf"))

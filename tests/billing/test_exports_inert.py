@@ -101,9 +101,9 @@ def test_the_month_xlsx_has_no_formula_and_keeps_numbers_numbers(evil, tmp_path)
     assert "'" + EVIL in {c.value for c in cells} and EVIL not in {c.value for c in cells}
     detail = list(load_workbook(target)["Detail"].iter_rows(values_only=True))
     header = detail[0]
-    (adjustment,) = [r for r in detail if r[header.index("kind")] == "adjustment"]
-    assert adjustment[header.index("description")] == "'" + EVIL_MEMO
-    assert adjustment[header.index("amount_btc")] == pytest.approx(-0.00000123)  # a number cell, not text
+    (adjustment,) = [r for r in detail if r[header.index("Kind")] == "adjustment"]
+    assert adjustment[header.index("Description")] == "'" + EVIL_MEMO
+    assert adjustment[header.index("Charged (BTC)")] == pytest.approx(-0.00000123)  # a number cell, not text
 
 
 def test_the_apis_statement_and_month_downloads_are_inert(evil):

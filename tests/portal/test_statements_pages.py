@@ -163,6 +163,9 @@ def test_closing_is_refused_in_words(staff, client, world):
 def test_month_and_customer_downloads(staff, world, billed):
     summary = list(csv.DictReader(io.StringIO(body(staff.get(f"{BASE}2026-10/summary.csv")))))
     frozen = {s.customer_name: s for s in Statement.objects.filter(period=OCTOBER)}
+    *summary, total = summary  # the last row is the month's total
+    assert total["customer"] == "Total (3 customers)"
+    assert total["customer_net_btc"] == btc(sum(s.customer_net_sats for s in frozen.values())).split(" ")[0]
     assert {r["customer"] for r in summary} == set(frozen)
     for r in summary:
         assert r["customer_net_btc"] == btc(frozen[r["customer"]].customer_net_sats).split(" ")[0]
@@ -174,7 +177,7 @@ def test_month_and_customer_downloads(staff, world, billed):
     pdf = staff.get(f"{BASE}2026-10/carol-mining/pdf/")
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     lines = list(csv.DictReader(io.StringIO(body(staff.get(f"{BASE}2026-10/carol-mining/csv/")))))
-    assert [ln["tx_hash"] for ln in lines] == [
+    assert [ln["tx_hash"] for ln in lines if ln["kind"] not in ("total", "machine_fee")] == [
         ln.tx_hash for ln in Statement.objects.get(customer=world.customer_a1, period=OCTOBER).lines.all()]
     # Not closed: refused in words on the page; nothing sent.
     refused = staff.get(f"{BASE}2026-11/carol-mining/pdf/", follow=True).content.decode()
@@ -226,8 +229,9 @@ def test_an_export_job_starts_once_shows_progress_and_offers_a_checked_file(staf
     workbook = load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True)
     rows = list(workbook["Summary"].iter_rows(values_only=True))
     frozen = {s.customer_name: s for s in Statement.objects.filter(period=OCTOBER)}
-    assert {r[0] for r in rows[1:]} == set(frozen)
-    net = rows[0].index("customer_net_btc")
+    *rows, total = rows  # the last row is the month's total
+    assert {r[0] for r in rows[1:]} == set(frozen) and total[0] == "Total"
+    net = rows[0].index("Customer net (BTC)")
     assert all(round(r[net] * 100_000_000) == frozen[r[0]].customer_net_sats for r in rows[1:])
     assert len(list(workbook["Detail"].iter_rows())) == 1 + 9 + 3  # header, 9 rewards, 3 machine fee lines
 

@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from portal.views.customer import alert_settings, audit, dashboard, links, payout, rewards, statements, team, workers
+from portal.views.customer import (
+    alert_settings,
+    audit,
+    dashboard,
+    links,
+    payout,
+    rewards,
+    share_links,
+    statements,
+    team,
+    workers,
+)
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -18,6 +29,8 @@ urlpatterns = [
     path("rewards/", rewards.rewards, name="rewards"),
     path("rewards.csv", rewards.rewards_csv, name="rewards_csv"),
     path("watcher-links/", links.watcher_links, name="watcher_links"),
+    path("share-links/", share_links.share_links, name="share_links"),  # issue 21
+    path("share-links/<int:pk>/revoke/", share_links.share_link_revoke_view, name="share_link_revoke"),
     path("alert-settings/", alert_settings.alert_settings, name="alert_settings"),
     path("payout/", payout.payout, name="payout"),
     path("payout/changes/<int:pk>/cancel/", payout.payout_change_cancel_view, name="payout_change_cancel"),
