@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from mining import selectors_share
+from mining.selectors import shares as selectors_share
 from mining.models import MiningAccount
 from mining.models.shares import ShareLevel, ShareLink
 from mining.services.share_links import SHARE_LIFETIME_LABELS, share_link_create, share_link_revoke
