@@ -16,9 +16,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
-from mining.selectors import shares as selectors_share
 from mining.models import MiningAccount
 from mining.models.shares import ShareLevel, ShareLink
+from mining.selectors import shares as selectors_share
 from mining.services.share_links import SHARE_LIFETIME_LABELS, share_link_create, share_link_revoke
 from portal.access_forms import form_errors_from
 from portal.views.customer.common import customer_context

@@ -13,8 +13,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.selectors.shares import share_statement_months
-from mining.selectors import shares as selectors_share
 from mining.models.shares import ShareLevel, ShareLink
+from mining.selectors import shares as selectors_share
 from mining.services.share_links import share_link_open, share_link_peek, share_reader_scope
 from portal.views.hashrate_chart import hashrate_chart_context
 from portal.views.share.ratelimit import share_rate_exceeded
