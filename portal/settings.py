@@ -43,6 +43,10 @@ DEBUG = env.bool("DEBUG", default=DJANGO_ENV == "development")
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=[] if IS_PRODUCTION else ["localhost", "127.0.0.1", "[::1]", "testserver"]
 )
+# White label (issue 21): providers' custom domains are accepted too, read from the database (portal/hosts.py).
+from portal.hosts import ProviderDomainHosts  # noqa: E402
+
+ALLOWED_HOSTS = ProviderDomainHosts(ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -94,6 +98,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.brand",  # the provider's white label (issue 21)
             ],
         },
     },

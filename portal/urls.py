@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from portal import branding
 from portal.views import api_tokens, console, health
 from portal.views.accounts import auth as accounts_auth
 
@@ -26,4 +27,11 @@ urlpatterns += [
     path("account/", include("portal.views.accounts.urls")),
     path("p/<slug:provider_slug>/", include(("portal.views.staff.urls", "staff"))),
     path("c/<slug:provider_slug>/<slug:customer_slug>/", include(("portal.views.customer.urls", "customer"))),
+]
+
+# White label (issue 21): each provider's public brand assets, and the platform operator console.
+urlpatterns += [
+    path("brand/<slug:provider_slug>/<int:version>/brand.css", branding.brand_css, name="brand_css"),
+    path("brand/<slug:provider_slug>/<int:version>/logo.png", branding.brand_logo, name="brand_logo"),
+    path("brand/<slug:provider_slug>/<int:version>/favicon.png", branding.brand_favicon, name="brand_favicon"),
 ]

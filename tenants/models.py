@@ -304,5 +304,8 @@ from tenants.access_models import (  # noqa: E402, F401
 # REST API tokens and idempotency records live in their own module.
 from tenants.api_models import ApiToken, ApiTokenScope, IdempotencyRecord  # noqa: E402, F401
 
+# A provider's white label (name, logo, colours, sender, own domain) lives in its own module.
+from tenants.brand_models import ProviderBrand  # noqa: E402, F401
+
 # A user's own display settings (time zone) live in their own module.
 from tenants.preference_models import UserPreference  # noqa: E402, F401
