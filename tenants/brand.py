@@ -115,6 +115,16 @@ def brand_image(*, provider_slug: str, kind: str) -> bytes:
     return bytes(value or b"")
 
 
+def brand_logo_data_uri(provider_id: int) -> str:
+    """The logo as a `data:` URI, for documents rendered away from a browser (PDFs): "" when there is none."""
+    import base64
+
+    from tenants.brand_models import ProviderBrand
+
+    png = ProviderBrand.objects.filter(provider_id=provider_id).values_list("logo_png", flat=True).first()
+    return "data:image/png;base64," + base64.b64encode(bytes(png)).decode() if png else ""
+
+
 # --- the custom domain ---------------------------------------------------------------------------------------------
 
 
