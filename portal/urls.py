@@ -34,4 +34,5 @@ urlpatterns += [
     path("brand/<slug:provider_slug>/<int:version>/brand.css", branding.brand_css, name="brand_css"),
     path("brand/<slug:provider_slug>/<int:version>/logo.png", branding.brand_logo, name="brand_logo"),
     path("brand/<slug:provider_slug>/<int:version>/favicon.png", branding.brand_favicon, name="brand_favicon"),
+    path("operator/", include(("portal.views.operator", "operator"))),
 ]
