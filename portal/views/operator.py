@@ -87,7 +87,8 @@ def operator_provider(request: HttpRequest, slug: str) -> HttpResponse:
             invite_form = OwnerInviteForm(request.POST)
             if invite_form.is_valid():
                 try:
-                    platform_owner_invite(operator=request.user, provider=provider, email=invite_form.cleaned_data["email"])
+                    platform_owner_invite(operator=request.user, provider=provider,
+                                          email=invite_form.cleaned_data["email"])
                 except ValidationError as exc:
                     form_errors_from(invite_form, exc)
                 else:

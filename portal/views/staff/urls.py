@@ -52,6 +52,7 @@ urlpatterns = [
     path("onboard/", onboarding.onboard_start, name="onboard"),
     path("onboard/<slug:customer_slug>/account/", onboarding.onboard_account, name="onboard_account"),
     path("accounts/<int:pk>/connect/", onboarding.account_connect, name="account_connect"),
+    path("accounts/<int:pk>/connect/send/", onboarding.account_handover_send, name="account_handover_send"),
     path("accounts/<int:pk>/payout/", onboarding.account_payout, name="account_payout"),
     path("payout-changes/<int:pk>/cancel/", onboarding.payout_change_cancel_view, name="payout_change_cancel"),
     path("settings/", settings.provider_settings, name="settings"),
