@@ -230,9 +230,10 @@ def account_connect(request: HttpRequest, provider_slug: str, pk: int) -> HttpRe
 @login_required
 def account_handover_send(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
     """"Send to the customer": the hand-over e-mailed to the customer's contacts, once however often clicked."""
+    scope = scope_or_404(request, provider_slug=provider_slug)  # an outsider's 404 before anything else
+    get_in_scope(MiningAccount, scope, pk=pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    scope = scope_or_404(request, provider_slug=provider_slug)
     try:
         sent_to = mining_account_handover_send(scope=scope, account_id=pk)
     except ValidationError as exc:
