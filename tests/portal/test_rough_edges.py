@@ -60,3 +60,12 @@ def test_settings_link_the_api_tokens(world, client):
     page = client.get("/p/alpha/settings/").content.decode()
     assert 'href="/p/alpha/api-tokens/"' in page
     assert client.get("/p/alpha/api-tokens/").status_code == 200
+
+
+def test_units_in_words_exact():
+    from billing.templatetags.billing_money import plain_decimal
+    from portal.templatetags.billing_setup import grouped
+
+    assert plain_decimal("0.000125000000000000000000") == "0.000125"
+    assert plain_decimal("12.500000") == "12.5"
+    assert grouped("97000.00") == "97,000" and grouped("1234567.891") == "1,234,567.891" and grouped(-5000) == "-5,000"
