@@ -24,8 +24,26 @@ def form_errors_from(form: forms.Form, exc: ValidationError) -> None:
 
 
 class LoginForm(AuthenticationForm):
+    """Django's sign-in form. On a provider's own domain (`only_provider_id`) only that provider's staff and its
+    customers' users get in; anyone else gets exactly the wrong-password error, so the page tells an outsider
+    nothing about which addresses have accounts elsewhere on the platform."""
+
+    only_provider_id: int | None = None
+
     def clean_username(self) -> str:
         return (self.cleaned_data.get("username") or "").strip().lower()
+
+    def confirm_login_allowed(self, user) -> None:
+        super().confirm_login_allowed(user)
+        if self.only_provider_id is None:
+            return
+        from tenants.models import CustomerMembership, ProviderMembership
+
+        member = (ProviderMembership.objects.filter(user=user, provider_id=self.only_provider_id).exists()
+                  or CustomerMembership.objects.filter(user=user, provider_id=self.only_provider_id,
+                                                       customer__provider_id=self.only_provider_id).exists())
+        if not member:
+            raise self.get_invalid_login_error()
 
 
 class CodeForm(forms.Form):

@@ -27,6 +27,7 @@ OPEN_BEFORE_SECOND_FACTOR = frozenset({
     "login", "logout", "healthz", "readyz",
     "accounts:otp_verify", "accounts:invitation_accept", "accounts:password_reset",
     "accounts:password_reset_done", "accounts:password_reset_confirm", "accounts:password_reset_complete",
+    "brand_css", "brand_logo", "brand_favicon",  # the white label's public assets (the code page shows them)
 })
 
 

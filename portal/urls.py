@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from portal import branding
 from portal.views import api_tokens, console, health
 from portal.views.accounts import auth as accounts_auth
 
@@ -30,3 +31,10 @@ urlpatterns += [
 
 # Share links (issue 21): public, read-only pages under an unguessable token (no tenant in the URL: the token is it).
 urlpatterns += [path("s/", include(("portal.views.share.urls", "share")))]
+# White label (issue 21): each provider's public brand assets, and the platform operator console.
+urlpatterns += [
+    path("brand/<slug:provider_slug>/<int:version>/brand.css", branding.brand_css, name="brand_css"),
+    path("brand/<slug:provider_slug>/<int:version>/logo.png", branding.brand_logo, name="brand_logo"),
+    path("brand/<slug:provider_slug>/<int:version>/favicon.png", branding.brand_favicon, name="brand_favicon"),
+    path("operator/", include(("portal.views.operator", "operator"))),
+]

@@ -214,8 +214,11 @@ def _message_id(email: OutboundEmail) -> str:
 def _deliver(email: OutboundEmail) -> None:
     timeout = getattr(settings, "EMAIL_TIMEOUT", None) or settings.EMAIL_OUTBOX_SEND_TIMEOUT_S
     connection = get_connection(fail_silently=False, timeout=timeout)
+    from tenants.brand import brand_for_provider_id
+
     message = EmailMessage(
         subject=email.subject, body=email.body, to=[email.recipient], connection=connection,
+        from_email=brand_for_provider_id(email.provider_id).from_email,  # "Brand <addr>", DEFAULT_FROM_EMAIL else
         headers={"Message-ID": _message_id(email)},
     )
     if message.send() != 1:

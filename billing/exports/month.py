@@ -225,7 +225,13 @@ def export_xlsx(*, scope: Scope, period: date, path: Path, detail: bool = False,
 def statement_html(data: Any, *, provider_name: str, standalone: bool = True) -> str:
     """The statement as HTML: the fragment the portal shows, wrapped as a document for the PDF."""
     template = "portal/billing/statement_document.html" if standalone else "portal/billing/_statement.html"
-    return render_to_string(template, {"statement": data, "provider_name": provider_name})
+    context = {"statement": data, "provider_name": provider_name}
+    if standalone and getattr(data, "provider_id", None):  # the document carries the provider's brand (issue 21)
+        from tenants.brand import brand_for_provider_id, brand_logo_data_uri
+
+        context.update(provider_name=brand_for_provider_id(data.provider_id).name,
+                       brand_logo=brand_logo_data_uri(data.provider_id))
+    return render_to_string(template, context)
 
 
 def export_pdf(*, scope: Scope, period: date, directory: Path, provider_name: str,

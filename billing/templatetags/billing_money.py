@@ -52,3 +52,15 @@ def fiat(amount, places: int = 2) -> str:
 @register.simple_tag
 def rounding_name() -> str:
     return money.ROUNDING_NAME
+
+
+@register.filter
+def plain_decimal(value) -> str:
+    """An exact decimal without its padding zeros: the pool's FPPS rate 0.000125000000000000000000 → 0.000125.
+    Exact (normalised, never rounded), never in exponent notation."""
+    if value is None or value == "":
+        return ""
+    from decimal import Decimal
+
+    text = format(Decimal(value).normalize(), "f")
+    return text

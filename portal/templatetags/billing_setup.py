@@ -15,3 +15,15 @@ def plain(value: Decimal | int | None) -> str:
     if value is None:
         return ""
     return format(Decimal(value).normalize(), "f")
+
+
+@register.filter
+def grouped(value: Decimal | int | None) -> str:
+    """Like `plain`, with thousands separated: Decimal("97000.00") → "97,000" (exact, never rounded)."""
+    if value is None:
+        return ""
+    text = format(Decimal(value).normalize(), "f")
+    whole, _, fraction = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    whole = f"{int(whole.lstrip('-') or 0):,}"
+    return sign + whole + (f".{fraction}" if fraction else "")

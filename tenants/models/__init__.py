@@ -20,6 +20,7 @@ from tenants.models.access import (
 )
 from tenants.models.api import ApiToken, ApiTokenScope, IdempotencyRecord
 from tenants.models.audit import AuditEntry
+from tenants.models.brand import ProviderBrand
 from tenants.models.customers import Customer
 from tenants.models.email import OutboundEmail
 from tenants.models.memberships import CustomerMembership, CustomerRole, ProviderMembership, StaffRole
@@ -34,6 +35,7 @@ from tenants.models.providers import (
 )
 
 __all__ = [
+    "ProviderBrand",
     "AccountSecurity",
     "ApiToken",
     "ApiTokenScope",

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from tenants.access import Capability, Scope, ScopeKind, get_in_scope
 from tenants.audit import audit_record
+from tenants.brand import brand_for
 from tenants.email import email_enqueue
 from tenants.models import (
     Customer,
@@ -63,7 +64,8 @@ def _invitation_mail_enqueue(invitation: Invitation, *, now: dt.datetime) -> Non
     url = settings.PORTAL_BASE_URL + reverse("accounts:invitation_accept", args=[token])
     context = {"invitation": invitation, "url": url, "where": invitation.customer or invitation.provider,
                "days": settings.ACCESS_INVITATION_TTL_DAYS,
-               "existing": User.objects.filter(username=invitation.email).exists()}
+               "existing": User.objects.filter(username=invitation.email).exists(),
+               "brand_name": brand_for(invitation.provider).name}
     email_enqueue(
         provider_id=invitation.provider_id, customer_id=invitation.customer_id, recipients=[invitation.email],
         subject=" ".join(render_to_string("emails/invitation_subject.txt", context).split()),

@@ -32,7 +32,7 @@ def test_a_rule_is_checked_field_by_field_then_created_exactly_and_audited(world
                                                   "customer_id": world.customer_a1.pk, "duration_minutes": 15})
     assert drop.status_code == 302 and AlertRule.objects.get(kind="hashrate_drop").drop_bps == 7000
     page = client.get("/p/alpha/alerts/rules/").content.decode()
-    assert "90.50 TH/s" in page and "7000 bps of the 24 h mean" in page
+    assert "90.50 TH/s" in page and "a drop of 70.00 % from the 24 h mean" in page
     assert AuditEntry.objects.filter(action="alert_rule.create").count() == 2
 
 

@@ -20,6 +20,7 @@ from django_otp import login as otp_login
 
 from portal.access_forms import CodeForm, LoginForm, QueuedPasswordResetForm
 from portal.access_middleware import ENDED_KEY
+from portal.branding import request_host_brand
 from tenants.services.passwords import password_change_record
 from tenants.services.sessions import sessions_sign_out_everywhere
 from tenants.services.two_factor import second_factor_verify
@@ -47,6 +48,12 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = False
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        host_brand = request_host_brand(self.request)  # a provider's own domain: only its people sign in here
+        form.only_provider_id = host_brand.provider_id if host_brand else None
+        return form
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

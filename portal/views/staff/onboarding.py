@@ -13,12 +13,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from mining.models import MiningAccount, PayoutChange, PayoutDestination
 from mining.selectors.payouts import payout_changes_pending, payout_changes_recent
+from mining.services.handover import (
+    handover_text,
+    handover_urls,
+    handover_worker_example,
+    mining_account_handover_send,
+)
 from mining.services.miner_info import mining_account_miner_info_refresh
 from mining.services.payouts import payout_change_cancel, payout_change_request
 from mining.services.upstream_writes import mining_account_create
@@ -133,27 +139,32 @@ def account_connect(request: HttpRequest, provider_slug: str, pk: int) -> HttpRe
             lambda: mining_account_miner_info_refresh(scope=scope, account_id=account.pk))
         account = refreshed or account
     onboarding = bool(request.GET.get("onboarding"))
-    worker_example = f"{account.name}.rack01_s19"
-    urls = [s.get("url", "") for s in account.stratum_urls if s.get("url")]
-    plain = _plain_handover(account, urls, worker_example)
+    worker_example = handover_worker_example(account)
+    urls = handover_urls(account)
+    plain = handover_text(account)
     return render(request, "portal/staff/onboarding/connect.html", _ctx(
         request, scope, steps=_stepper(3), onboarding=onboarding, account=account, urls=urls,
         pool_problem=pool_problem, worker_example=worker_example, plain=plain,
-        can_payout=scope.can(Capability.MANAGE_PAYOUT),
+        can_payout=scope.can(Capability.MANAGE_PAYOUT), can_send=scope.can(Capability.MANAGE_ACCOUNTS),
     ))
 
 
-def _plain_handover(account: MiningAccount, urls: list[str], worker_example: str) -> str:
-    """The hand-over as plain text, to paste into an e-mail or ticket."""
-    lines = [f"Connecting your miners to the WhiteBIT mining pool (account {account.name})", ""]
-    if urls:
-        lines += ["Pool URL" + ("s (use the first; the others are alternatives):" if len(urls) > 1 else ":")]
-        lines += [f"  {u}" for u in urls]
+@login_required
+def account_handover_send(request: HttpRequest, provider_slug: str, pk: int) -> HttpResponse:
+    """"Send to the customer": the hand-over e-mailed to the customer's contacts, once however often clicked."""
+    scope = scope_or_404(request, provider_slug=provider_slug)  # an outsider's 404 before anything else
+    get_in_scope(MiningAccount, scope, pk=pk)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        sent_to = mining_account_handover_send(scope=scope, account_id=pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     else:
-        lines += ["Pool URL: will be sent separately (the pool has not listed it yet)."]
-    lines += ["", f"Worker (user): {account.name}.<worker name>, for example {worker_example}",
-              "Password: x"]
-    return "\n".join(lines)
+        messages.success(request, ("Sent the connection details to " + ", ".join(sent_to) + ".") if sent_to else
+                         "These connection details were already sent to every contact; nothing was sent again.")
+    back = reverse("staff:account_connect", args=[provider_slug, pk])
+    return redirect(back + ("?onboarding=1" if request.POST.get("onboarding") else ""))
 
 
 @login_required

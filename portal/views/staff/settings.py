@@ -61,7 +61,19 @@ def provider_settings(request: HttpRequest, provider_slug: str) -> HttpResponse:
                                            else "Saved: only your staff change payout destinations now.")
                                  + f" A payout change is held for {data['payout_hold_hours']} h.")
                 return redirect("staff:settings", provider_slug=provider_slug)
+    return settings_page(request, scope, form=form, status=400 if form.errors else 200)
+
+
+def settings_page(request: HttpRequest, scope, *, form: PayoutSettingsForm | None = None, brand: dict | None = None,
+                  status: int = 200) -> HttpResponse:
+    """The whole Settings page; the Brand section's views show it again with their refused form."""
+    from portal.views.staff.brand_settings import brand_section
+
+    provider = selectors.provider_get(scope=scope)
+    form = form or PayoutSettingsForm(initial={"customers_may_change_payout": provider.customers_may_change_payout,
+                                               "payout_hold_hours": provider.payout_hold_hours})
     return render(request, "portal/staff/settings.html", {
         "scope": scope, "provider": provider, "form": form,
         "can_edit": scope.can(Capability.MANAGE_CREDENTIALS),
-    }, status=400 if form.errors else 200)
+        **(brand or brand_section(scope, provider)),
+    }, status=status)

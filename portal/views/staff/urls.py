@@ -9,6 +9,7 @@ from portal.views.staff import (
     audit,
     billing_contracts,
     billing_setup,
+    brand_settings,
     customers,
     fleet,
     labels,
@@ -51,9 +52,12 @@ urlpatterns = [
     path("onboard/", onboarding.onboard_start, name="onboard"),
     path("onboard/<slug:customer_slug>/account/", onboarding.onboard_account, name="onboard_account"),
     path("accounts/<int:pk>/connect/", onboarding.account_connect, name="account_connect"),
+    path("accounts/<int:pk>/connect/send/", onboarding.account_handover_send, name="account_handover_send"),
     path("accounts/<int:pk>/payout/", onboarding.account_payout, name="account_payout"),
     path("payout-changes/<int:pk>/cancel/", onboarding.payout_change_cancel_view, name="payout_change_cancel"),
     path("settings/", settings.provider_settings, name="settings"),
+    path("settings/brand/", brand_settings.brand_save, name="brand_save"),  # white label (issue 21)
+    path("settings/brand/images/", brand_settings.brand_images, name="brand_images"),
     # Billing set-up (issue 10): contracts, BTC prices, maintenance windows, adjustments.
     path("billing/", billing_setup.billing_home, name="billing"),
     path("billing/btc-prices/", billing_setup.btc_prices, name="billing_btc_prices"),
