@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
+
 from mining.models import MiningAccount, SyncDataset, SyncState
 from mining.services.upsert import RowCounts
 from mining.whitebit.client import WhiteBitClient
@@ -146,10 +148,28 @@ def state_done(run: SyncRun, dataset: str, *, now: datetime, counts: RowCounts,
     run.dirty_states.add(dataset)
 
 
+_STATE_TYPES = {"last_attempt_at": "timestamptz", "last_success_at": "timestamptz", "last_error": "text",
+                "consecutive_failures": "integer", "rows_created": "integer", "rows_updated": "integer",
+                "rows_unchanged": "integer", "watermark_at": "timestamptz"}
+
+
 def states_flush(run: SyncRun) -> None:
-    if run.dirty_states:
-        SyncState.objects.bulk_update([run.states[d] for d in sorted(run.dirty_states)], STATE_FIELDS)
-        run.dirty_states.clear()
+    """Write every SyncState recorded since the last flush in one UPDATE ... FROM (VALUES ...): one round trip, and
+    none of the per-field CASE expressions Django's bulk_update builds (they cost more CPU than the write)."""
+    if not run.dirty_states:
+        return
+    states = [run.states[d] for d in sorted(run.dirty_states)]
+    cast = ", ".join(f"%s::{_STATE_TYPES[f]}" for f in STATE_FIELDS)
+    table = SyncState._meta.db_table
+    sets = ", ".join(f'"{f}" = v."{f}"' for f in STATE_FIELDS)
+    columns = ", ".join(f'"{f}"' for f in STATE_FIELDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS s SET {sets} FROM (VALUES {", ".join(f"(%s::bigint, {cast})" for _ in states)}) '  # noqa: S608
+            f'AS v(id, {columns}) WHERE s.id = v.id',
+            [value for state in states for value in (state.pk, *(getattr(state, f) for f in STATE_FIELDS))],
+        )
+    run.dirty_states.clear()
 
 
 def _state_apply(state: SyncState, *, now: datetime, counts: RowCounts, watermark_at: datetime | None) -> None:
