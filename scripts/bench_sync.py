@@ -68,6 +68,11 @@ def manage(*args: str) -> str:
 def reset_database() -> None:
     import psycopg
 
+    if "DJANGO_SETTINGS_MODULE" in os.environ:  # a previous pool's run left this process connected
+        from django.db import connections
+
+        connections.close_all()
+
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
