@@ -34,18 +34,24 @@ def invoice_list(*, scope: Scope, today: date, period: date | None = None, custo
         qs = qs.filter(period=period)
     if customer_id is not None:
         qs = qs.filter(customer_id=customer_id)
-    if status == InvoiceStatus.OVERDUE:
-        qs = qs.filter(kind=InvoiceKind.INVOICE, status__in=OPEN, due_date__lt=today)
-    elif status in OPEN:
-        qs = qs.filter(status=status).exclude(kind=InvoiceKind.INVOICE, due_date__lt=today)
-    elif status:
-        qs = qs.filter(status=status)
+    qs = invoices_with_status(qs, status=status, today=today)
     paid = Payment.objects.filter(invoice_id=OuterRef("pk")).values("invoice_id").annotate(
         t=Sum("applied_amount")).values("t")
     credited = Invoice.objects.filter(credited_invoice_id=OuterRef("pk")).values("credited_invoice_id").annotate(
         t=Sum("total_amount")).values("t")
     return qs.annotate(paid=Coalesce(Subquery(paid), _ZERO), credited_neg=Coalesce(Subquery(credited), _ZERO)
                        ).order_by("-issue_date", "-sequence")
+
+
+def invoices_with_status(qs: QuerySet[Invoice], *, status: str | None, today: date) -> QuerySet[Invoice]:
+    """The rows whose status as of `today` is `status` (overdue is an open invoice past its due date)."""
+    if status == InvoiceStatus.OVERDUE:
+        return qs.filter(kind=InvoiceKind.INVOICE, status__in=OPEN, due_date__lt=today)
+    if status in OPEN:
+        return qs.filter(status=status).exclude(kind=InvoiceKind.INVOICE, due_date__lt=today)
+    if status:
+        return qs.filter(status=status)
+    return qs
 
 
 def invoice_amount_due(invoice: Invoice) -> Decimal:
