@@ -189,3 +189,20 @@ def test_a_read_only_member_cannot_issue(world):
     provider_held_month(world)
     with pytest.raises(PermissionDenied):
         invoices_issue_month(scope=world.scope(world.dave, world.provider_a), period=OCT, now=NOW)
+
+
+def test_the_issue_invoices_command_is_idempotent(world):
+    import io
+
+    import time_machine
+    from django.core.management import call_command
+
+    scope, _ = provider_held_month(world)
+    close(scope, OCT)
+    with time_machine.travel(NOW, tick=False):
+        out = io.StringIO()
+        call_command("issue_invoices", "2025-10", "--provider", "alpha", stdout=out)
+        call_command("issue_invoices", "2025-10", "--provider", "alpha", stdout=out)
+    assert out.getvalue().splitlines() == ["alpha 2025-10: 1 invoices issued, 0 issued before",
+                                           "alpha 2025-10: 0 invoices issued, 1 issued before"]
+    assert Invoice.objects.count() == 1
