@@ -381,3 +381,21 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.period:%Y-%m} ({self.status})"
+
+
+# Invoices and payments (issue 19) live in their own module; imported here so Django registers them.
+from billing.invoice_models import (  # noqa: E402, F401
+    BillingProfile,
+    CustomerBillingDetails,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceLineKind,
+    InvoiceSequence,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    Settlement,
+    TaxTreatment,
+)
+

@@ -92,3 +92,20 @@ def payout_change_apply_task(self, provider_id: int, change_id: int) -> str:
         countdown = min(300, 15 * 2**self.request.retries)
         logger.warning("payout change %s will retry in %ss: %s", change_id, countdown, exc.user_message)
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+@shared_task(bind=True, max_retries=3, **TASK_OPTIONS)
+def billing_invoices_issue_task(self, provider_id: int, period_iso: str) -> dict:
+    """Issue a closed month's invoices (the month page's button, or after a close). Idempotent: a redelivered
+    message issues nothing twice; a refusal (month not closed, no BTC price) is logged, not retried."""
+    from datetime import date
+
+    from billing.services.invoices import invoices_issue_month
+
+    scope = scope_for_system(provider_id=provider_id, actor="task:issue_invoices")
+    try:
+        result = invoices_issue_month(scope=scope, period=date.fromisoformat(period_iso), now=timezone.now())
+    except ValidationError as exc:
+        logger.error("issuing invoices of %s for provider %s was refused: %s", period_iso, provider_id, exc.messages)
+        return {"refused": exc.messages}
+    return {"issued": result.issued, "already": result.already}

@@ -41,6 +41,7 @@ class Capability(enum.StrEnum):
     MANAGE_PAYOUT = "manage_payout"  # payout destination of a customer's accounts
     MANAGE_WATCHER_LINKS = "manage_watcher_links"
     MANAGE_CUSTOMER_USERS = "manage_customer_users"
+    MANAGE_BILLING_DETAILS = "manage_billing_details"  # a customer's own invoice address, tax id, e-mail
 
 
 _STAFF_CAPS: dict[str, frozenset[Capability]] = {
@@ -53,7 +54,8 @@ _STAFF_CAPS: dict[str, frozenset[Capability]] = {
 }
 _CUSTOMER_CAPS: dict[str, frozenset[Capability]] = {
     CustomerRole.ADMIN: frozenset(
-        {Capability.VIEW, Capability.MANAGE_PAYOUT, Capability.MANAGE_WATCHER_LINKS, Capability.MANAGE_CUSTOMER_USERS}
+        {Capability.VIEW, Capability.MANAGE_PAYOUT, Capability.MANAGE_WATCHER_LINKS, Capability.MANAGE_CUSTOMER_USERS,
+         Capability.MANAGE_BILLING_DETAILS}
     ),
     CustomerRole.VIEWER: frozenset({Capability.VIEW}),
 }
@@ -63,7 +65,7 @@ _TOKEN_SCOPE_CAPS: dict[str, frozenset[Capability]] = {
     "read": frozenset({Capability.VIEW}),
     "write": frozenset({Capability.MANAGE_ACCOUNTS, Capability.MANAGE_CUSTOMERS, Capability.MANAGE_PAYOUT,
                         Capability.MANAGE_WATCHER_LINKS}),
-    "billing": frozenset({Capability.MANAGE_BILLING}),
+    "billing": frozenset({Capability.MANAGE_BILLING, Capability.MANAGE_BILLING_DETAILS}),
 }
 _TOKEN_KIND_CEILING: dict[str, frozenset[Capability]] = {
     "staff": frozenset(Capability) - {Capability.MANAGE_CREDENTIALS, Capability.MANAGE_STAFF},

@@ -15,7 +15,7 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from billing.models import Contract, ContractVersion, Statement
+from billing.models import Contract, ContractVersion, Invoice, Payment, Statement
 from mining.models import Alert, MiningAccount, Reward, WatcherLink, Worker
 from tenants.models import ApiToken, Customer
 from tests.api.conftest import token_make
@@ -33,6 +33,8 @@ COLLECTION_WRITES = {
     "contracts/": lambda a: {"customer_id": a["customer"].pk, "effective_from": "2026-12-01", "machine_count": 1},
     "maintenance-windows/": lambda a: {"customer_id": a["customer"].pk, "starts_at": "2026-12-01T08:00:00Z",
                                        "ends_at": "2026-12-01T09:00:00Z", "reason": "peek"},
+    "payments/": lambda a: {"invoice_id": a["invoice"].pk, "amount": "0.001", "currency": "BTC",
+                            "paid_at": "2026-11-01", "method": "btc"},
 }
 # Collections whose writes name nothing of another tenant (a BTC price is the caller's own provider's): there is no
 # cross-tenant request to make; tests/api/test_billing_api.py shows the price lands in the caller's provider only.
@@ -42,6 +44,7 @@ BODIES = {  # a plausible body per write, so a refusal is the scope's doing and 
     "payout-destination": {"destination": "main_balance"},
     "contracts/<int:id>/versions/": {"effective_from": "2026-12-01", "machine_count": 3},
     "contract-versions/": {"machine_count": 3},
+    "billing-details/": {"legal_name": "Intruder Ltd", "currency": "EUR"},
 }
 A_CLOSED_MONTH = "2026-10"  # provider A's closed month (billing_world); the other callers' own is open
 
@@ -79,19 +82,40 @@ def test_the_walk_sees_every_resource():
             "/api/v1/workers/<int:worker_id>/hashrate/", "/api/v1/watcher-links/",
             "/api/v1/contracts/<int:id>/versions/",
             "/api/v1/customers/<int:customer_id>/statements/<month:period>/pdf/",
-            "/api/v1/billing-months/<month:period>/detail-csv/"} <= routes
+            "/api/v1/billing-months/<month:period>/detail-csv/", "/api/v1/invoices/<int:id>/pdf/",
+            "/api/v1/payments/", "/api/v1/customers/<int:customer_id>/billing-details/"} <= routes
+
+
+def _invoice_and_payment(w):
+    """Provider A's October invoice of customer A1 and a payment on it (issued through billing's services)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    from billing.services.invoices import invoices_issue_month
+    from billing.services.payments import payment_record
+    from tenants.access import scope_for_system
+
+    scope = scope_for_system(provider_id=w.provider_a.pk, actor="test")
+    invoices_issue_month(scope=scope, period=date(2026, 10, 1), now=timezone.now())
+    invoice = Invoice.objects.get(customer=w.customer_a1)
+    payment = payment_record(scope=scope, invoice_id=invoice.pk, amount="0.0001", currency="BTC",
+                             paid_at=timezone.now().date(), method="btc", now=timezone.now())
+    return invoice, payment
 
 
 def test_other_tenants_get_404_everywhere_and_nothing_changes(billing_world):
     api_world = billing_world.api
     w, a1 = api_world.world, api_world.a1
+    invoice, payment = _invoice_and_payment(w)
     a_objects = {
         Customer: w.customer_a1, MiningAccount: a1["account"], Worker: a1["workers"][0], Reward: a1["rewards"][0],
         Alert: a1["alert"], WatcherLink: a1["link"],
         ApiToken: ApiToken.objects.get(customer=w.customer_a1, name="carol-tool"),
         Contract: billing_world.contract, ContractVersion: billing_world.version, Statement: billing_world.statement,
+        Invoice: invoice, Payment: payment,
     }
-    a_context = {"customer": w.customer_a1, "account": a1["account"]}
+    a_context = {"customer": w.customer_a1, "account": a1["account"], "invoice": invoice}
     # every scope an outsider could hold, billing included: a refusal must be the tenancy's, not the scope's
     a2_token = token_make(w.provider_a, scopes="read,write,billing", customer=w.customer_a2, name="a2-write")
     outsiders = {

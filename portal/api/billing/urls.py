@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path, register_converter
 
-from portal.api.billing import contracts, statements
+from portal.api.billing import contracts, invoices, statements
 
 
 class MonthConverter:
@@ -22,6 +22,13 @@ register_converter(MonthConverter, "month")
 _CUSTOMER_MONTH = "customers/<int:customer_id>/statements/<month:period>/"
 
 urlpatterns = [
+    path("invoices/", invoices.InvoiceViewSet.as_view({"get": "list"}), name="invoice-list"),
+    path("invoices/<int:id>/", invoices.InvoiceViewSet.as_view({"get": "retrieve"}), name="invoice-detail"),
+    path("invoices/<int:id>/pdf/", invoices.InvoicePdfViewSet.as_view({"get": "pdf"}), name="invoice-pdf"),
+    path("payments/", invoices.PaymentViewSet.as_view({"get": "list", "post": "create"}), name="payment-list"),
+    path("customers/<int:customer_id>/billing-details/",
+         invoices.BillingDetailsViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+         name="customer-billing-details"),
     path("contracts/", contracts.ContractViewSet.as_view({"get": "list", "post": "create"}), name="contract-list"),
     path("contracts/<int:id>/", contracts.ContractViewSet.as_view({"get": "retrieve"}), name="contract-detail"),
     path("contracts/<int:id>/versions/", contracts.ContractViewSet.as_view({"post": "versions"}),
