@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from billing.periods import previous_month
 from billing.services.closing import billing_month_close
+from billing.services.collections import collections_run
 from tenants.access import UNSCOPED_across_all_tenants, scope_for_system
 from tenants.models import Provider
 from tenants.task_options import TASK_OPTIONS
@@ -100,3 +101,18 @@ def payout_change_apply_task(self, provider_id: int, change_id: int) -> str:
         countdown = min(300, 15 * 2**self.request.retries)
         logger.warning("payout change %s will retry in %ss: %s", change_id, countdown, exc.user_message)
         raise self.retry(exc=exc, countdown=countdown) from exc
+
+
+# Collections (issue 19): reminders, late fees and delinquency, once a day per provider; any repeat is harmless.
+@shared_task(**TASK_OPTIONS)
+def collections_run_all_task() -> int:
+    """Beat, daily: one collections task per provider."""
+    ids = list(UNSCOPED_across_all_tenants(Provider, reason="daily collections fan-out").values_list("pk", flat=True))
+    for provider_id in ids:
+        collections_run_task.delay(provider_id)
+    return len(ids)
+
+
+@shared_task(**TASK_OPTIONS)
+def collections_run_task(provider_id: int) -> dict:
+    return collections_run(provider_id=provider_id).as_dict()

@@ -296,6 +296,9 @@ RETENTION_AUDIT_ARCHIVE_DIR = Path(env.str("RETENTION_AUDIT_ARCHIVE_DIR", defaul
 CELERY_BEAT_SCHEDULE["tenants-platform-retention"] = {
     "task": "tenants.tasks.platform_retention_task", "schedule": crontab(minute=30, hour=3),
 }
+CELERY_BEAT_SCHEDULE["billing-collections"] = {  # reminders, late fees, delinquency (billing/services/collections.py)
+    "task": "billing.tasks.collections_run_all_task", "schedule": crontab(minute=0, hour=7),
+}
 CELERY_BEAT_SCHEDULE["billing-export-retention"] = {
     "task": "billing.tasks.billing_export_retention_task", "schedule": crontab(minute=40, hour=3),
 }
