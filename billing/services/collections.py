@@ -260,7 +260,8 @@ def _delinquency(scope: Scope, provider: Provider, policy: CollectionPolicy, inv
         return words
 
     # Once per invoice (keyed on the policy's threshold, not today): later runs only restore.
-    if _take(scope, invoice, Kind.PAYOUT_SWITCH, policy.delinquency_after_days, "Payouts switched to the provider's main balance.", now,
+    if _take(scope, invoice, Kind.PAYOUT_SWITCH, policy.delinquency_after_days,
+             "Payouts switched to the provider's main balance.", now,
              effect=switch, subject=f"Invoice {invoice.number}: your payouts go to {provider.name} until settled",
              body=(f"Invoice {invoice.number} is {days} days overdue ({amount} due from you). As announced, the "
                    f"payouts of your accounts go to {provider.name}'s WhiteBIT main balance from the end of the hold "

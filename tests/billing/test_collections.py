@@ -58,7 +58,7 @@ def test_reminders_follow_the_schedule_once_each_and_stop_when_paid(usd_invoice)
                     f"Invoice {invoice.number} is overdue: 480.00 USD",
                     f"Invoice {invoice.number} is overdue: 480.00 USD"]
     body = OutboundEmail.objects.order_by("id").last()
-    assert body.recipient == "ap@carol.example" and "13 days overdue" not in body.body and "10 days overdue" in body.body
+    assert body.recipient == "ap@carol.example" and "10 days overdue" in body.body
     assert list(CollectionStep.objects.values_list("kind", "day")) == [
         ("reminder_before", -3), ("reminder_after", 1), ("reminder_after", 7)]
     assert AuditEntry.objects.filter(action="collections.reminder_after").count() == 2
