@@ -45,7 +45,11 @@ class PolicyInput:
     delinquency_notice_days: int
 
 
-def _days_list(text: str) -> list[int]:
+DAYS_WORDS = "Give whole days from 1 to 365, separated by commas (e.g. 1,7,14)."
+
+
+def collection_days_parse(text: str) -> list[int]:
+    """'14, 1,7' → [1, 7, 14]; ValueError on anything else (the form and the service share the rule)."""
     out = []
     for part in (text or "").replace(" ", "").split(","):
         if not part:
@@ -67,9 +71,9 @@ def collection_policy_set(*, scope: Scope, data: PolicyInput, now: datetime) -> 
     scope.require(Capability.MANAGE_BILLING)
     errors: dict[str, str] = {}
     try:
-        days_after = _days_list(data.reminder_days_after_due)
+        days_after = collection_days_parse(data.reminder_days_after_due)
     except ValueError:
-        errors["reminder_days_after_due"] = "Give whole days from 1 to 365, separated by commas (e.g. 1,7,14)."
+        errors["reminder_days_after_due"] = DAYS_WORDS
         days_after = []
     for name, low, high in (("reminder_days_before_due", 0, 60), ("late_fee_after_days", 1, 365),
                             ("delinquency_after_days", 1, 365), ("delinquency_notice_days", 1, 60),
@@ -176,7 +180,7 @@ def _invoice_steps(scope: Scope, provider: Provider, policy: CollectionPolicy, i
             now, subject=f"Invoice {invoice.number}: {amount} due on {invoice.due_date:%d %b %Y}",
             body=(f"A reminder: invoice {invoice.number} for {invoice.period:%B %Y} is due on "
                   f"{invoice.due_date:%d %B %Y}. Amount due from you: {amount}.{sign_off}"))
-    passed = [d for d in _days_list(policy.reminder_days_after_due) if d <= days]
+    passed = [d for d in collection_days_parse(policy.reminder_days_after_due) if d <= days]
     if passed:
         day = passed[-1]  # after a pause, only the latest reminder is sent, never a burst of them
         report.reminders += _take(
@@ -313,10 +317,4 @@ def _still_delinquent(scope: Scope, policy: CollectionPolicy, customer_id: int, 
                 invoice_amounts(invoice)["amount_due"] > 0:
             return True
     return False
-
-
-def collection_steps_for_customer(*, scope: Scope, customer_id: int) -> list[CollectionStep]:
-    """Every step taken for a customer's invoices, newest first (its billing page shows them)."""
-    return list(scoped(CollectionStep, scope).filter(customer_id=customer_id).select_related("invoice")
-                .order_by("-taken_at", "-id"))
 

@@ -104,3 +104,44 @@ def test_a_bad_policy_is_refused_field_by_field_and_nothing_is_saved(world):
     saved = collection_policy_set(scope=scope, data=PolicyInput(**{**POLICY, "reminder_days_after_due": "14, 1,7"}),
                                   now=NOW)
     assert saved.reminder_days_after_due == "1,7,14" and Decimal(saved.late_fee_bps) == 0
+
+
+def _staff(world, role):
+    from tenants import services
+
+    user = services.user_get_or_create(email=f"{role}@collect.example", password="collections-page-pass-1")
+    services.provider_membership_grant(provider=world.provider_a, user=user, role=role)
+    return user
+
+
+def test_the_collections_page_saves_the_policy_refuses_bad_fields_and_lists_the_steps(usd_invoice, world, client):
+    from tests.fixtures.access import login_verified
+
+    _, invoice = usd_invoice
+    _run(invoice, 1)
+    login_verified(client, _staff(world, "admin"))
+    url = f"/p/{world.provider_a.slug}/billing/collections/"
+    page = client.get(url).content.decode()
+    assert "Reminder after the due date" in page and invoice.number in page and "Save the policy" in page
+    form = {"reminder_days_before_due": "2", "reminder_days_after_due": "1, 10", "late_fee_pct": "1.5",
+            "late_fee_after_days": "20", "delinquency_enabled": "on", "delinquency_after_days": "45",
+            "delinquency_notice_days": "10"}
+    bad = client.post(url, {**form, "reminder_days_after_due": "soon", "late_fee_pct": "80"})
+    assert bad.status_code == 200 and not CollectionPolicy.objects.exists()
+    text = bad.content.decode()
+    assert "Give whole days from 1 to 365" in text and "less than or equal to 50" in text
+    assert client.post(url, form).status_code == 302
+    policy = CollectionPolicy.objects.get()
+    assert (policy.reminder_days_after_due, policy.late_fee_bps, policy.delinquency_enabled) == ("1,10", 150, True)
+    assert client.get(f"/p/{world.provider_b.slug}/billing/collections/").status_code == 404  # another tenant
+
+
+def test_read_only_staff_see_the_policy_but_cannot_change_it(world, client):
+    from tests.fixtures.access import login_verified
+
+    login_verified(client, _staff(world, "read_only"))
+    url = f"/p/{world.provider_a.slug}/billing/collections/"
+    page = client.get(url).content.decode()
+    assert "Save the policy" not in page and "Your role can see billing but not change it." in page
+    assert client.post(url, {"reminder_days_before_due": "1"}).status_code == 403
+    assert not CollectionPolicy.objects.exists()

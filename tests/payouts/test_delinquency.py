@@ -11,12 +11,8 @@ from django.utils import timezone
 
 from billing.collection_models import CollectionStep, DelinquencySwitch
 from billing.invoice_models import Invoice
-from billing.services.collections import (
-    PolicyInput,
-    collection_policy_set,
-    collection_steps_for_customer,
-    collections_run,
-)
+from billing.selectors_collections import collection_steps_for_customer
+from billing.services.collections import PolicyInput, collection_policy_set, collections_run
 from billing.services.invoices import invoices_issue_month
 from billing.services.payments import payment_record
 from mining.models import PayoutChange
