@@ -384,6 +384,12 @@ class ExportJob(models.Model):
 
 
 # Invoices and payments (issue 19) live in their own module; imported here so Django registers them.
+from billing.collection_models import (  # noqa: E402, F401
+    CollectionPolicy,
+    CollectionStep,
+    CollectionStepKind,
+    DelinquencySwitch,
+)
 from billing.invoice_models import (  # noqa: E402, F401
     BillingProfile,
     CustomerBillingDetails,
@@ -398,4 +404,3 @@ from billing.invoice_models import (  # noqa: E402, F401
     Settlement,
     TaxTreatment,
 )
-

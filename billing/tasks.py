@@ -15,6 +15,8 @@ from billing.exports.jobs import export_job_run, export_jobs_expire
 from billing.exports.retention import export_files_prune
 from billing.periods import previous_month
 from billing.services.closing import billing_month_close
+from billing.services.collections import collections_run
+from billing.services.invoices import invoices_issue_month
 from billing.services.payouts import PayoutApplyRetry, payout_change_apply
 from mining.services.payouts import payout_changes_due
 from tenants.access import UNSCOPED_across_all_tenants, scope_for_system
@@ -98,10 +100,6 @@ def payout_change_apply_task(self, provider_id: int, change_id: int) -> str:
 def billing_invoices_issue_task(self, provider_id: int, period_iso: str) -> dict:
     """Issue a closed month's invoices (the month page's button, or after a close). Idempotent: a redelivered
     message issues nothing twice; a refusal (month not closed, no BTC price) is logged, not retried."""
-    from datetime import date
-
-    from billing.services.invoices import invoices_issue_month
-
     scope = scope_for_system(provider_id=provider_id, actor="task:issue_invoices")
     try:
         result = invoices_issue_month(scope=scope, period=date.fromisoformat(period_iso), now=timezone.now())
@@ -109,3 +107,18 @@ def billing_invoices_issue_task(self, provider_id: int, period_iso: str) -> dict
         logger.error("issuing invoices of %s for provider %s was refused: %s", period_iso, provider_id, exc.messages)
         return {"refused": exc.messages}
     return {"issued": result.issued, "already": result.already}
+
+
+# Collections (issue 19): reminders, late fees and delinquency, once a day per provider; any repeat is harmless.
+@shared_task(**TASK_OPTIONS)
+def collections_run_all_task() -> int:
+    """Beat, daily: one collections task per provider."""
+    ids = list(UNSCOPED_across_all_tenants(Provider, reason="daily collections fan-out").values_list("pk", flat=True))
+    for provider_id in ids:
+        collections_run_task.delay(provider_id)
+    return len(ids)
+
+
+@shared_task(**TASK_OPTIONS)
+def collections_run_task(provider_id: int) -> dict:
+    return collections_run(provider_id=provider_id).as_dict()

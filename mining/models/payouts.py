@@ -41,6 +41,7 @@ class PayoutChange(models.Model):
         CODE = "code", "Second-factor code"
         EMAIL = "email", "E-mailed link"
         TOKEN = "token", "API token"
+        POLICY = "policy", "The provider's collection policy (an overdue invoice)"
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="+")
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, null=True, blank=True, related_name="+")

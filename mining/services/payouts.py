@@ -132,6 +132,33 @@ def payout_change_request(
     else:
         raise ValidationError({"code": "Set up an authenticator app first: a payout change needs a second factor."})
 
+    return _change_create(scope, account, destination=destination, address=address,
+                          customer_owns_address=customer_owns_address, user=user,
+                          label=_requester_label(scope, user), confirmed_by=confirmed_by, now=now)
+
+
+def payout_change_request_by_policy(*, scope: Scope, account_id: int, destination: str, address: str = "",
+                                    label: str, now: datetime | None = None) -> PayoutChange | None:
+    """A change the provider's collection policy asks for (an invoice long overdue, or settled again): no person
+    and no second factor, so it is held and announced like every other change (the hold and its cancel links are
+    the safeguard), and named for what asked. None when the account is already paid there."""
+    now = now or timezone.now()
+    scope.require(Capability.MANAGE_PAYOUT)
+    account = get_in_scope(MiningAccount.objects.select_related("provider"), scope, pk=account_id)
+    destination, address = payout_target_clean(destination=destination, address=address)
+    pending = scoped(PayoutChange, scope).filter(account_id=account.pk, status__in=PENDING_STATUSES).order_by(
+        "-requested_at").first()
+    same_as = (pending.destination, pending.address) if pending else (account.payout_destination,
+                                                                      account.payout_address)
+    if same_as == (destination, address):
+        return None
+    return _change_create(scope, account, destination=destination, address=address, customer_owns_address=True,
+                          user=None, label=label, confirmed_by=PayoutChange.ConfirmedBy.POLICY, now=now)
+
+
+def _change_create(scope: Scope, account: MiningAccount, *, destination: str, address: str,
+                   customer_owns_address: bool, user: Any, label: str, confirmed_by: str,
+                   now: datetime) -> PayoutChange:
     with transaction.atomic():
         account = get_in_scope(MiningAccount.objects.select_for_update(of=("self",)).select_related("provider"),
                                scope, pk=account.pk)
@@ -140,7 +167,7 @@ def payout_change_request(
             destination=destination, address=address,
             customer_owns_address=customer_owns_address and destination == PayoutDestination.EXTERNAL_ADDRESS,
             before_destination=account.payout_destination, before_address=account.payout_address,
-            requested_by=user if scope.token_id is None else None, requested_by_label=_requester_label(scope, user),
+            requested_by=user if scope.token_id is None else None, requested_by_label=label[:254],
             requested_at=now)
         audit_record(scope=scope, action="payout_change.request", target=change,
                      after={"account": account.name, "destination": destination, "address": address,

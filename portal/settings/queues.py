@@ -69,6 +69,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     "billing-export-sweep": {"task": "billing.tasks.billing_export_sweep_task", "schedule": 60.0},
     "billing-payout-changes-sweep": {"task": "billing.tasks.payout_changes_sweep_task", "schedule": 60.0},
+    "billing-collections": {  # reminders, late fees, delinquency (billing/services/collections.py), daily
+        "task": "billing.tasks.collections_run_all_task", "schedule": crontab(minute=0, hour=7),
+    },
     # retention, daily
     "tenants-platform-retention": {
         "task": "tenants.tasks.platform_retention_task", "schedule": crontab(minute=30, hour=3),

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from billing.invoice_models import Invoice, InvoiceStatus, Payment
-from billing.selectors_invoices import (
+from billing.selectors.invoices import (
     customer_balances,
     invoice_list,
     invoice_status_on,

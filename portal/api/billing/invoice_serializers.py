@@ -14,7 +14,7 @@ from billing.invoice_models import (
     PaymentMethod,
 )
 from billing.invoicing import places
-from billing.selectors_invoices import invoice_amount_due, invoice_status_on
+from billing.selectors.invoices import invoice_amount_due, invoice_status_on
 from portal.api.billing.serializers import BtcField
 
 

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from billing.invoice_models import CustomerBillingDetails, Invoice, Payment
 from billing.invoice_pdf import invoice_pdf
 from billing.periods import month_parse
-from billing.selectors_invoices import invoice_list, invoices_with_status, payment_list
+from billing.selectors.invoices import invoice_list, invoices_with_status, payment_list
 from billing.services.billing_details import DetailsInput, customer_billing_details_get, customer_billing_details_set
 from billing.services.payments import payment_record
 from portal.api.billing import invoice_serializers as s

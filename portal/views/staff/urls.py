@@ -10,6 +10,7 @@ from portal.views.staff import (
     billing_contracts,
     billing_setup,
     brand_settings,
+    collections,
     customers,
     fleet,
     labels,
@@ -61,6 +62,7 @@ urlpatterns = [
     # Billing set-up (issue 10): contracts, BTC prices, maintenance windows, adjustments.
     path("billing/", billing_setup.billing_home, name="billing"),
     path("billing/btc-prices/", billing_setup.btc_prices, name="billing_btc_prices"),
+    path("billing/collections/", collections.collections_page, name="billing_collections"),
     path("billing/maintenance/", billing_setup.maintenance_windows, name="billing_maintenance"),
     path("billing/contracts/", billing_contracts.contract_list, name="billing_contracts"),
     path("billing/contracts/<slug:customer_slug>/", billing_contracts.customer_billing, name="billing_customer"),
