@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 
+from tenants.brand import user_belongs_to_provider
 from tenants.models import CustomerRole, StaffRole
 from tenants.services.passwords import password_reset_request
 
@@ -37,12 +38,7 @@ class LoginForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if self.only_provider_id is None:
             return
-        from tenants.models import CustomerMembership, ProviderMembership
-
-        member = (ProviderMembership.objects.filter(user=user, provider_id=self.only_provider_id).exists()
-                  or CustomerMembership.objects.filter(user=user, provider_id=self.only_provider_id,
-                                                       customer__provider_id=self.only_provider_id).exists())
-        if not member:
+        if not user_belongs_to_provider(user, self.only_provider_id):
             raise self.get_invalid_login_error()
 
 

@@ -14,8 +14,7 @@ from django.core.exceptions import DisallowedHost
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_safe
 
-from tenants.brand import Brand, brand_default, brand_for, brand_for_host, brand_image
-from tenants.models import CustomerMembership, Provider, ProviderMembership
+from tenants.brand import Brand, brand_default, brand_for_host, brand_for_member, brand_for_slug, brand_image
 
 _IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -30,11 +29,6 @@ def request_host_brand(request: HttpRequest) -> Brand | None:
     return request._host_brand
 
 
-def _member_provider_ids(user) -> set[int]:
-    return (set(ProviderMembership.objects.filter(user=user).values_list("provider_id", flat=True))
-            | set(CustomerMembership.objects.filter(user=user).values_list("provider_id", flat=True)))
-
-
 def brand_for_request(request: HttpRequest) -> Brand:
     if not hasattr(request, "_brand"):
         request._brand = request_host_brand(request) or _brand_of_member(request) or brand_default()
@@ -47,20 +41,14 @@ def _brand_of_member(request: HttpRequest) -> Brand | None:
         return None
     match = getattr(request, "resolver_match", None)
     slug = (match.kwargs.get("provider_slug") if match else None) or ""
-    ids = _member_provider_ids(user)
-    provider = None
-    if slug:
-        provider = Provider.objects.filter(slug=slug, pk__in=ids).first()
-    elif len(ids) == 1:
-        provider = Provider.objects.filter(pk__in=ids).first()
-    return brand_for(provider) if provider else None
+    return brand_for_member(user, slug)
 
 
 def _asset(request: HttpRequest, provider_slug: str, version: int) -> Brand:
-    provider = Provider.objects.filter(slug=provider_slug).first()
-    if provider is None:
+    brand = brand_for_slug(provider_slug)
+    if brand is None:
         raise Http404("Not found")
-    return brand_for(provider)
+    return brand
 
 
 def _cached(response: HttpResponse, brand: Brand, version: int) -> HttpResponse:

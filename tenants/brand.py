@@ -155,18 +155,25 @@ def validate_custom_domain(value: str) -> str:
 def provider_domains() -> frozenset[str]:
     """Every configured custom domain, cached briefly (a brand change clears it). Fails closed: if the database
     cannot be asked, no custom domain is accepted until it can."""
-    cached = cache.get(DOMAINS_CACHE_KEY)
+    cached = cache.get(_domains_key())
     if cached is not None:
         return frozenset(cached)
     from tenants.models.brand import ProviderBrand
 
     domains = frozenset(ProviderBrand.objects.exclude(custom_domain=None).values_list("custom_domain", flat=True))
-    cache.set(DOMAINS_CACHE_KEY, sorted(domains), DOMAINS_CACHE_S)
+    cache.set(_domains_key(), sorted(domains), DOMAINS_CACHE_S)
     return domains
 
 
+def _domains_key() -> str:
+    # Per database: deployments (and parallel test runs) sharing one Redis must never see each other's domains.
+    from django.db import connection
+
+    return f"{DOMAINS_CACHE_KEY}:{connection.settings_dict['NAME']}"
+
+
 def provider_domains_forget() -> None:
-    cache.delete(DOMAINS_CACHE_KEY)
+    cache.delete(_domains_key())
 
 
 def brand_for_host(host: str) -> Brand | None:
@@ -249,3 +256,44 @@ def image_to_png(data: bytes, *, field: str, box: tuple[int, int], max_bytes: in
     out = io.BytesIO()
     picture.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+# --- reads for the portal's thin layers (which never query models themselves) -------------------------------------
+
+
+def member_provider_ids(user) -> set[int]:
+    """The providers a user belongs to, as staff or through a customer."""
+    from tenants.models import CustomerMembership, ProviderMembership
+
+    return (set(ProviderMembership.objects.filter(user=user).values_list("provider_id", flat=True))
+            | set(CustomerMembership.objects.filter(user=user).values_list("provider_id", flat=True)))
+
+
+def brand_for_member(user, provider_slug: str = "") -> Brand | None:
+    """The brand a signed-in user sees: the provider in the URL when they belong there, else their only one."""
+    from tenants.models import Provider
+
+    ids = member_provider_ids(user)
+    provider = None
+    if provider_slug:
+        provider = Provider.objects.filter(slug=provider_slug, pk__in=ids).first()
+    elif len(ids) == 1:
+        provider = Provider.objects.filter(pk__in=ids).first()
+    return brand_for(provider) if provider else None
+
+
+def brand_for_slug(provider_slug: str) -> Brand | None:
+    """A provider's public brand assets by slug (its stylesheet, logo and favicon are public by design)."""
+    from tenants.models import Provider
+
+    provider = Provider.objects.filter(slug=provider_slug).first()
+    return brand_for(provider) if provider else None
+
+
+def user_belongs_to_provider(user, provider_id: int) -> bool:
+    """Whether a user may sign in on a provider's own domain: its staff, or a user of one of its customers."""
+    from tenants.models import CustomerMembership, ProviderMembership
+
+    return (ProviderMembership.objects.filter(user=user, provider_id=provider_id).exists()
+            or CustomerMembership.objects.filter(user=user, provider_id=provider_id,
+                                                 customer__provider_id=provider_id).exists())

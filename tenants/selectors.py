@@ -57,3 +57,8 @@ def scope_entries_for_user(*, scopes: list[Scope]) -> list[dict]:
                 "url": reverse("staff:fleet", args=[provider.slug]),
             })
     return entries
+
+
+def customer_names(*, customer_ids: set[int], provider_ids: set[int]) -> dict[int, str]:
+    """Names of customers, only within the given providers (the audit log's words for ids)."""
+    return dict(Customer.objects.filter(pk__in=customer_ids, provider_id__in=provider_ids).values_list("pk", "name"))

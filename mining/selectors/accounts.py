@@ -38,3 +38,9 @@ def mining_account_list(*, scope: Scope) -> QuerySet[MiningAccount]:
 def mining_account_list_api(*, scope: Scope) -> QuerySet[MiningAccount]:
     """With each account's workers by state (`worker_states`), annotated in the same query."""
     return with_worker_states(with_labels(scoped(MiningAccount, scope)))
+
+
+def mining_account_names(*, account_ids: set[int], provider_ids: set[int]) -> dict[int, str]:
+    """Names of accounts, only within the given providers (the audit log's words for ids)."""
+    return dict(MiningAccount.objects.filter(pk__in=account_ids, provider_id__in=provider_ids)
+                .values_list("pk", "name"))

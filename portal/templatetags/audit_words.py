@@ -12,8 +12,10 @@ from typing import Any
 from django import template
 
 from billing.templatetags.billing_money import btc
+from mining.selectors.accounts import mining_account_names
 from portal.templatetags.capabilities import role_label
 from portal.templatetags.units import hashrate
+from tenants.selectors import customer_names
 
 register = template.Library()
 
@@ -71,8 +73,6 @@ def _names(entries) -> dict[str, dict[int, str]]:
     """Names for the ids the page's entries mention (one query per kind, inside the entries' own provider)."""
     from django.contrib.auth import get_user_model
 
-    from mining.models import MiningAccount
-    from tenants.models import Customer
 
     wanted: dict[str, set[int]] = {"customer": set(), "account": set(), "user": set()}
     provider_ids = set()
@@ -83,11 +83,9 @@ def _names(entries) -> dict[str, dict[int, str]]:
                 wanted[field].update(v for v in pair if isinstance(v, int))
     names: dict[str, dict[int, str]] = {}
     if wanted["customer"]:
-        names["customer"] = dict(Customer.objects.filter(pk__in=wanted["customer"], provider_id__in=provider_ids)
-                                 .values_list("pk", "name"))
+        names["customer"] = customer_names(customer_ids=wanted["customer"], provider_ids=provider_ids)
     if wanted["account"]:
-        names["account"] = dict(MiningAccount.objects.filter(pk__in=wanted["account"], provider_id__in=provider_ids)
-                                .values_list("pk", "name"))
+        names["account"] = mining_account_names(account_ids=wanted["account"], provider_ids=provider_ids)
     if wanted["user"]:
         names["user"] = dict(get_user_model().objects.filter(pk__in=wanted["user"]).values_list("pk", "email"))
     return names

@@ -17,8 +17,14 @@ from django.urls import path, reverse
 
 from portal.access_forms import form_errors_from
 from tenants.access import UNSCOPED_across_all_tenants
-from tenants.models import Invitation, Provider, ProviderMembership, Upstream
-from tenants.services.platform import platform_credentials_set, platform_owner_invite, platform_provider_create
+from tenants.models import Provider, Upstream
+from tenants.services.platform import (
+    platform_credentials_set,
+    platform_owner_invite,
+    platform_owners_by_provider,
+    platform_provider_create,
+    platform_provider_people,
+)
 
 
 class ProviderForm(forms.Form):
@@ -66,9 +72,7 @@ def operator_home(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created {provider.name}. Now invite its owner and set its pool credentials.")
             return redirect("operator:provider", slug=provider.slug)
-    owners = {}
-    for m in ProviderMembership.objects.filter(role="owner").select_related("user").order_by("user__email"):
-        owners.setdefault(m.provider_id, []).append(m.user.email)
+    owners = platform_owners_by_provider()
     rows = [{"provider": p, "owners": owners.get(p.pk, [])} for p in _providers()]
     return render(request, "portal/operator/home.html", {"rows": rows, "form": form},
                   status=400 if form.errors else 200)
@@ -107,8 +111,7 @@ def operator_provider(request: HttpRequest, slug: str) -> HttpResponse:
                     return redirect("operator:provider", slug=slug)
         else:
             return HttpResponseNotAllowed(["GET"])
-    invitations = Invitation.objects.filter(provider=provider, customer=None).order_by("-created_at")[:20]
-    owners = ProviderMembership.objects.filter(provider=provider, role="owner").select_related("user")
+    invitations, owners = platform_provider_people(provider)
     return render(request, "portal/operator/provider.html", {
         "provider": provider, "invite_form": invite_form, "credentials_form": credentials_form,
         "invitations": invitations, "owners": owners, "home_url": reverse("operator:home"),

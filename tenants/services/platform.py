@@ -49,3 +49,25 @@ def platform_credentials_set(*, operator: Any, provider: Provider, api_key: str,
     actor = _require_operator(operator)
     return provider_credentials_set(provider=provider, api_key=(api_key or "").strip() or provider.whitebit_api_key,
                                     api_secret=api_secret or None, actor=actor, person=operator)
+
+
+# --- reads for the operator console (platform-wide by design: the operator runs every provider) ----------------
+
+
+def platform_owners_by_provider() -> dict[int, list[str]]:
+    """Each provider's owners' e-mail addresses, for the operator's list."""
+    from tenants.models import ProviderMembership
+
+    owners: dict[int, list[str]] = {}
+    for m in ProviderMembership.objects.filter(role=StaffRole.OWNER).select_related("user").order_by("user__email"):
+        owners.setdefault(m.provider_id, []).append(m.user.email)
+    return owners
+
+
+def platform_provider_people(provider: Provider) -> tuple[list, list]:
+    """A provider's latest staff invitations and its owners, for the operator's provider page."""
+    from tenants.models import Invitation, ProviderMembership
+
+    invitations = list(Invitation.objects.filter(provider=provider, customer=None).order_by("-created_at")[:20])
+    owners = list(ProviderMembership.objects.filter(provider=provider, role=StaffRole.OWNER).select_related("user"))
+    return invitations, owners

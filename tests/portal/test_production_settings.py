@@ -117,7 +117,7 @@ def settings_copy(tmp_path):
     (tmp_path / "portal").mkdir()
     (tmp_path / "portal" / "__init__.py").write_text("")
     shutil.copytree(ROOT / "portal" / "settings", tmp_path / "portal" / "settings")
-    for name in ("production.py", "security_headers.py"):  # settings imports these
+    for name in ("production.py", "security_headers.py", "hosts.py"):  # settings imports these
         shutil.copy(ROOT / "portal" / name, tmp_path / "portal" / name)
     return tmp_path
 

@@ -96,7 +96,7 @@ def test_staff_see_and_use_the_billing_setup_pages(world, live_server, browser_p
     page.screenshot(path=str(SHOTS / "billsetup-05-version-correct.png"), full_page=True)
 
     page.goto(base + "btc-prices/")
-    assert "91234.56" in page.inner_text("main")
+    assert "91,234.56" in page.inner_text("main")  # grouped by thousands (issue 21)
     page.screenshot(path=str(SHOTS / "billsetup-06-btc-prices.png"), full_page=True)
 
     page.goto(base + "maintenance/")
