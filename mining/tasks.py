@@ -111,4 +111,5 @@ def email_undelivered_alerts_task() -> dict:
     return alerts_evaluate_undelivered_mail(now=timezone.now())
 
 
+from mining import alert_tasks  # noqa: E402,F401, I001  (issue 20: alert delivery tasks, found by autodiscovery here)
 from mining import beat_watch  # noqa: E402,F401  (beat imports the task modules: this arms its stale check)

@@ -262,7 +262,26 @@ CELERY_NOTIFY_QUEUE = env.str("CELERY_NOTIFY_QUEUE", default="notify")
 CELERY_TASK_ROUTES = {
     "tenants.tasks.email_send_task": {"queue": CELERY_NOTIFY_QUEUE},
     "tenants.access_tasks.password_reset_send_task": {"queue": CELERY_NOTIFY_QUEUE},
+    "mining.alert_tasks.alert_delivery_send_task": {"queue": CELERY_NOTIFY_QUEUE},  # issue 20
 }
+# --- alert channels and incidents (issue 20; docs/ALERTS.md) ---
+ALERT_REPEAT_DEFAULT_S = env.int("ALERT_REPEAT_DEFAULT_S", default=3600)  # incidents without a rule (stale sync)
+ALERT_TICK_EVERY_S = env.int("ALERT_TICK_EVERY_S", default=60)
+ALERT_DELIVERY_TIMEOUT_S = env.float("ALERT_DELIVERY_TIMEOUT_S", default=10.0)
+ALERT_DELIVERY_CLAIM_S = env.int("ALERT_DELIVERY_CLAIM_S", default=60)  # a killed worker's delivery is retaken after
+ALERT_DELIVERY_MAX_ATTEMPTS = env.int("ALERT_DELIVERY_MAX_ATTEMPTS", default=8)
+ALERT_DELIVERY_BACKOFF_BASE_S = env.int("ALERT_DELIVERY_BACKOFF_BASE_S", default=30)
+ALERT_DELIVERY_BACKOFF_CAP_S = env.int("ALERT_DELIVERY_BACKOFF_CAP_S", default=1800)
+ALERT_DELIVERY_SWEEP_AFTER_S = env.int("ALERT_DELIVERY_SWEEP_AFTER_S", default=120)
+ALERT_CHANNEL_PAUSE_AFTER = env.int("ALERT_CHANNEL_PAUSE_AFTER", default=3)  # permanent failures in a row
+ALERT_WEBHOOK_ALLOW_HTTP = env.bool("ALERT_WEBHOOK_ALLOW_HTTP", default=not IS_PRODUCTION)
+ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("ALERT_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=not IS_PRODUCTION)
+TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org").rstrip("/")
+TELEGRAM_POLL_EVERY_S = env.int("TELEGRAM_POLL_EVERY_S", default=15)
+CELERY_BEAT_SCHEDULE["mining-incidents-tick"] = {"task": "mining.alert_tasks.incidents_tick_task",
+                                                 "schedule": float(ALERT_TICK_EVERY_S)}
+CELERY_BEAT_SCHEDULE["mining-telegram-poll"] = {"task": "mining.alert_tasks.telegram_poll_task",
+                                                "schedule": float(TELEGRAM_POLL_EVERY_S)}
 # --- end e-mail outbox ---------------------------------------------------------------------------------------------
 
 # --- billing (issue 8): close last month on BILLING_CLOSE_DAY at 02:00 UTC (late rewards have settled by then) ---

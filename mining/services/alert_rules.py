@@ -17,7 +17,7 @@ _FIELDS = ["customer", "account", "kind", "floor_hs", "drop_bps", "duration_minu
 
 def alert_rule_create(
     *, scope: Scope, kind: str, customer_id: int | None = None, account_id: int | None = None,
-    floor_hs: Decimal | None = None, drop_bps: int | None = None, duration_minutes: int = 15,
+    floor_hs: Decimal | None = None, drop_bps: int | None = None, duration_minutes: int = 10,
     notify_customer: bool = True,
 ) -> AlertRule:
     """Check every field first (errors by field, nothing written), then create and audit in one transaction."""

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from portal.views.customer import alert_settings, audit, dashboard, links, payout, rewards, statements, team, workers
+from portal.views.customer import alert_settings, alerts, audit, dashboard, links, payout, rewards, statements, team, workers
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
@@ -19,6 +19,12 @@ urlpatterns = [
     path("rewards.csv", rewards.rewards_csv, name="rewards_csv"),
     path("watcher-links/", links.watcher_links, name="watcher_links"),
     path("alert-settings/", alert_settings.alert_settings, name="alert_settings"),
+    path("alerts/", alerts.alerts, name="alerts"),  # issue 20: incidents, and the customer's own channels
+    path("alerts/channels/", alerts.alert_channels, name="alert_channels"),
+    path("alerts/channels/<int:pk>/", alerts.alert_channel, name="alert_channel"),
+    path("alerts/channels/<int:pk>/test/", alerts.alert_channel_test, name="alert_channel_test"),
+    path("alerts/channels/<int:pk>/delete/", alerts.alert_channel_delete, name="alert_channel_delete"),
+    path("alerts/channels/<int:pk>/resume/", alerts.alert_channel_resume, name="alert_channel_resume"),
     path("payout/", payout.payout, name="payout"),
     path("payout/changes/<int:pk>/cancel/", payout.payout_change_cancel_view, name="payout_change_cancel"),
     path("statements/", statements.statements, name="statements"),

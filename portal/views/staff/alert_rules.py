@@ -32,7 +32,7 @@ class AlertRuleForm(forms.Form):
     drop_percent = forms.DecimalField(required=False, min_value=Decimal("0.01"), max_value=Decimal(100),
                                       decimal_places=2, label="Under this % of the 24 h mean",
                                       help_text="For “hashrate under its 24-hour mean”, e.g. 70.")
-    duration_minutes = forms.IntegerField(initial=15, min_value=1, max_value=1440, label="For at least (minutes)")
+    duration_minutes = forms.IntegerField(initial=10, min_value=1, max_value=1440, label="For at least (minutes)")
     notify_customer = forms.BooleanField(required=False, initial=True, label="E-mail the customer too")
 
     def __init__(self, *args, scope, **kwargs):
