@@ -92,6 +92,7 @@ class Incident(models.Model):
     summary = models.TextField(blank=True)
     members = models.JSONField(default=list, blank=True)
     opened_at = models.DateTimeField()
+    began_at = models.DateTimeField(null=True, blank=True, help_text="When its earliest condition began.")
     fired_at = models.DateTimeField(null=True, blank=True)
     last_sent_at = models.DateTimeField(null=True, blank=True)
     repeats = models.PositiveIntegerField(default=0)

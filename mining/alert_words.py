@@ -39,7 +39,8 @@ def hashrate_words(value: Decimal | int | float) -> str:
 
 def share_words(bps: int) -> str:
     """5000 -> '50 %', 7550 -> '75.5 %'."""
-    return f"{Decimal(bps) / 100:f}".rstrip("0").rstrip(".") + " %"
+    text = f"{Decimal(bps) / 100:.2f}"
+    return text.rstrip("0").rstrip(".") + " %"
 
 
 def zone(name: str) -> zoneinfo.ZoneInfo:

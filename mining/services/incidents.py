@@ -84,11 +84,13 @@ def incidents_refresh(*, scope: Scope, account_id: int | None, now: datetime | N
             counts["opened"] += 1
         scoped(Alert, scope).filter(pk__in=[a.pk for a in members]).exclude(incident=incident).update(
             incident=incident)
-        names = [_member_name(a) for a in members]
-        if names != incident.members:
-            incident.members = names
+        names = sorted(_member_name(a) for a in members)
+        began = min(_since(incident, members), incident.began_at or now)
+        if names != incident.members or began != incident.began_at:
+            incident.members, incident.began_at = names, began
             incident.summary = _title(incident, len(names))
-            scoped(Incident, scope).filter(pk=incident.pk).update(members=names, summary=incident.summary)
+            scoped(Incident, scope).filter(pk=incident.pk).update(members=names, summary=incident.summary,
+                                                                  began_at=began)
         incidents[key] = incident
     for key, incident in list(incidents.items()):
         if key not in groups:
@@ -201,9 +203,10 @@ def _since(incident: Incident, members: list[Alert]) -> datetime:
 def incident_text(incident: Incident, event: str, members: list[Alert], now: datetime, tz_name: str,
                   link: str) -> tuple[str, str]:
     """(title, body) in words, times in `tz_name`, ending with the link to the page that shows it."""
-    names = [_member_name(a) for a in members] or list(incident.members)
+    names = sorted(_member_name(a) for a in members) or list(incident.members)
     title = _title(incident, len(names))
-    since = _since(incident, members)
+    # Fire and repeat speak of the members speaking now; the recovery of the whole incident, from its start.
+    since = (incident.began_at or _since(incident, members)) if event == "recover" else _since(incident, members)
     listed = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
     if event == "recover":
         title = f"Recovered: {title.replace(' offline on ', ' were offline on ')}"
@@ -213,8 +216,9 @@ def incident_text(incident: Incident, event: str, members: list[Alert], now: dat
         if incident.kind == AlertKind.WORKER_OFFLINE:
             detail = f"{title}: {listed}, the first for {duration_words(now - since)}"
         else:
-            detail = " ".join(a.message for a in members) or title
-            detail = detail.rstrip(".") + f"; for {duration_words(now - since)} now"
+            detail = (" ".join(a.message for a in members) or title).rstrip(".")
+            if event == "repeat":
+                detail += f"; open for {duration_words(now - since)} now"
         title = f"{lead}: {title}"
         body = f"{detail} (since {when_words(since, tz_name)})."
         if incident.acknowledged_at:
@@ -284,7 +288,7 @@ def _data(incident: Incident, event: str, members: list[Alert], link: str) -> di
         "incident_id": incident.pk, "event": event, "kind": incident.kind,
         "account": incident.account.name if incident.account_id else None,
         "customer_id": incident.customer_id, "rule_id": incident.rule_id,
-        "members": [_member_name(a) for a in members],
+        "members": sorted(_member_name(a) for a in members),
         "opened_at": incident.opened_at.isoformat(),
         "resolved_at": incident.resolved_at.isoformat() if incident.resolved_at else None,
         "acknowledged": incident.acknowledged_at is not None, "url": link,
