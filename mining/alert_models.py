@@ -67,6 +67,8 @@ class AlertChannel(models.Model):
 class TelegramBot(models.Model):
     """A provider's Telegram bot: its token (write-only, encrypted) and how far its updates were read."""
 
+    TENANT_CUSTOMER_FIELD = None  # provider-wide: invisible to a customer scope
+
     provider = models.OneToOneField(Provider, on_delete=models.CASCADE, related_name="+")
     token_encrypted = models.TextField()
     username = models.CharField(max_length=64, blank=True)
