@@ -33,6 +33,11 @@ COLLECTION_WRITES = {
     "contracts/": lambda a: {"customer_id": a["customer"].pk, "effective_from": "2026-12-01", "machine_count": 1},
     "maintenance-windows/": lambda a: {"customer_id": a["customer"].pk, "starts_at": "2026-12-01T08:00:00Z",
                                        "ends_at": "2026-12-01T09:00:00Z", "reason": "peek"},
+    # issue 20: a channel for provider A's customer, a rule on provider A's account routed to A's channel
+    "alert-channels/": lambda a: {"kind": "email", "name": "peek", "customer_id": a["customer"].pk,
+                                  "emails": ["x@example.com"]},
+    "alert-rules/": lambda a: {"kind": "worker_offline", "account_id": a["account"].pk,
+                               "channels": [a["channel"].pk]},
 }
 # Collections whose writes name nothing of another tenant (a BTC price is the caller's own provider's): there is no
 # cross-tenant request to make; tests/api/test_billing_api.py shows the price lands in the caller's provider only.
@@ -91,7 +96,13 @@ def test_other_tenants_get_404_everywhere_and_nothing_changes(billing_world):
         ApiToken: ApiToken.objects.get(customer=w.customer_a1, name="carol-tool"),
         Contract: billing_world.contract, ContractVersion: billing_world.version, Statement: billing_world.statement,
     }
-    a_context = {"customer": w.customer_a1, "account": a1["account"]}
+    from mining.models import AlertChannel, AlertKind, AlertRule
+
+    a_objects[AlertChannel] = AlertChannel.objects.create(  # issue 20: a channel and a rule of provider A
+        provider=w.provider_a, customer=w.customer_a1, kind="email", name="carol's", emails=["ops@carol.example"],
+        created_at=a1["alert"].opened_at)
+    a_objects[AlertRule] = AlertRule.objects.create(provider=w.provider_a, kind=AlertKind.WORKER_OFFLINE)
+    a_context = {"customer": w.customer_a1, "account": a1["account"], "channel": a_objects[AlertChannel]}
     # every scope an outsider could hold, billing included: a refusal must be the tenancy's, not the scope's
     a2_token = token_make(w.provider_a, scopes="read,write,billing", customer=w.customer_a2, name="a2-write")
     outsiders = {
