@@ -45,7 +45,8 @@ def _create_and_test(scope, **kw):
 @pytest.mark.parametrize(("kind", "field"), [(ChannelKind.SLACK, "text"), (ChannelKind.DISCORD, "content"),
                                              (ChannelKind.TEAMS, "text")])
 def test_chat_webhooks_get_the_message_in_their_own_shape(world, staff, alert_stub, kind, field):
-    created, delivery, outcomes = _create_and_test(staff, kind=kind, name="Night shift", url=alert_stub.base + "/hook/x")
+    created, delivery, outcomes = _create_and_test(staff, kind=kind, name="Night shift",
+                                                   url=alert_stub.base + "/hook/x")
     assert outcomes == ["sent"]
     [seen] = alert_stub.seen
     assert seen.path == "/hook/x" and "test of the channel “Night shift”" in seen.json()[field]
@@ -56,7 +57,8 @@ def test_chat_webhooks_get_the_message_in_their_own_shape(world, staff, alert_st
 
 
 def test_the_generic_webhook_is_signed_per_standard_webhooks(world, staff, alert_stub):
-    created, delivery, _ = _create_and_test(staff, kind=ChannelKind.WEBHOOK, name="Our NOC", url=alert_stub.base + "/in")
+    created, delivery, _ = _create_and_test(staff, kind=ChannelKind.WEBHOOK, name="Our NOC",
+                                            url=alert_stub.base + "/in")
     assert created.secret.startswith("whsec_")
     assert created.secret not in AlertChannel.objects.get(pk=created.channel.pk).secret_encrypted
     [seen] = alert_stub.seen

@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from portal.views.customer import alert_settings, alerts, audit, dashboard, links, payout, rewards, statements, team, workers
+from portal.views.customer import (
+    alert_settings,
+    alerts,
+    audit,
+    dashboard,
+    links,
+    payout,
+    rewards,
+    statements,
+    team,
+    workers,
+)
 
 urlpatterns = [
     path("team/", team.team_page, name="team"),
