@@ -151,6 +151,14 @@ def victim_ids(world):
     ids.add(PayoutChange.objects.create(
         provider=world.provider_a, customer=world.customer_a1, account=accounts[0], destination="main_balance",
         requested_by_label="carol", requested_at=now, status="held", due_at=now + timezone.timedelta(days=1)).pk)
+    # Alert channels and mutes (issue 20): the victim customer's own channel, a provider channel, a mute.
+    from mining.models import AlertChannel, AlertMute
+
+    for customer in (world.customer_a1, None):
+        ids.add(AlertChannel.objects.create(provider=world.provider_a, customer=customer, kind="email", name="v",
+                                            emails=["v@alpha.example"], created_at=now).pk)
+    ids.add(AlertMute.objects.create(provider=world.provider_a, account=accounts[0], customer=world.customer_a1,
+                                     until_at=now + timezone.timedelta(hours=1), created_at=now).pk)
     return sorted(ids)
 
 

@@ -95,6 +95,7 @@ def incidents(request: HttpRequest, provider_slug: str) -> HttpResponse:
         "mutes": selectors_alerts.alert_mute_list(scope=scope, now=now),
         "workers": scoped(Worker, scope).order_by("name").values_list("pk", "name")[:500],
         "accounts": scoped(MiningAccount, scope).order_by("name").values_list("pk", "name"),
+        "rules": [(r.pk, str(r)) for r in selectors_alerts.alert_rule_list(scope=scope)],
     })
 
 
