@@ -34,7 +34,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"PayoutDestinationEnum": "mining.models.PayoutDestination"},
+    "ENUM_NAME_OVERRIDES": {
+        "PayoutDestinationEnum": "mining.models.PayoutDestination",
+        "InvoiceKindEnum": "billing.invoice_models.InvoiceKind",
+        "InvoiceLineKindEnum": "billing.invoice_models.InvoiceLineKind",
+        "AlertKindEnum": "mining.models.AlertKind",
+        "ChannelKindEnum": "mining.models.ChannelKind",
+        "AlertChannelStatusEnum": "mining.models.AlertChannel.Status",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},  # no badge from elsewhere (CSP)

@@ -8,6 +8,7 @@ from datetime import timedelta
 from mining import tasks
 from mining.models import Alert, AlertKind
 from mining.services import alerts
+from mining.services.sync import account as sync_account_module
 from mining.services.sync import mining_account_sync
 
 
@@ -20,7 +21,7 @@ def test_an_unchanged_cycle_skips_alerts_and_an_open_alert_still_resolves(pool_p
         calls.append(kwargs["account_id"])
         return real(**kwargs)
 
-    monkeypatch.setattr(alerts, "alerts_evaluate_account", spy)
+    monkeypatch.setattr(sync_account_module, "alerts_evaluate_account", spy)  # the name the sync calls
     first = mining_account_sync(provider_id=pool_provider.provider.pk, account_id=account.pk, now=now)
     assert first.accounts_synced == 1 and calls == [account.pk]  # rows written: evaluated
 

@@ -3,6 +3,8 @@ for fiat, 8 for BTC), satoshis as BTC strings with 8 places. Inputs take amounts
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from billing.invoice_models import (
@@ -22,6 +24,7 @@ def _money(value, currency: str) -> str:
     return f"{value:.{places(currency)}f}"
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class AmountField(serializers.Field):
     """An invoice-currency amount, written with the currency's places."""
 
