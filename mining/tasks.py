@@ -120,14 +120,6 @@ def hashrate_retention() -> dict:
     return hashrate_retention_apply(now=timezone.now())
 
 
-@shared_task(**TASK_OPTIONS)
-def hashrate_partitions_ensure() -> list[str]:
-    """Daily: create the hashrate tables' month partitions ahead of time (mining/services/partitions.py)."""
-    from mining.services.partitions import hashrate_partitions_ensure as ensure
-
-    return ensure(now=timezone.now())
-
-
 # The portal (issue 10): staff ask for an import of the accounts the provider's key sees on the pool.
 @shared_task(bind=True, max_retries=3, **TASK_OPTIONS)
 def mining_accounts_import_task(self, provider_id: int) -> dict:

@@ -6,13 +6,9 @@ on every machine; in the embedded mode they fall back to in-process equivalents 
 
 from __future__ import annotations
 
-import os
-import urllib.request
 from functools import lru_cache
 
-import requests
 from django.conf import settings
-from requests.adapters import HTTPAdapter
 
 from mining.whitebit.client import WhiteBitClient
 from mining.whitebit.nonce import LocalNonceSource, RedisNonceSource
@@ -48,34 +44,14 @@ def shared_budget_and_nonces():
     )
 
 
-@lru_cache(maxsize=64)
-def _session_for(pid: int, base_url: str, api_key: str) -> requests.Session:
-    """One HTTP session per process, pool URL and key, reused by every sync (issue 22): its kept-alive connections
-    spare each account a TCP (and, in production, TLS) handshake. Keyed by the process id, so a forked worker
-    never shares a parent's sockets, and by the key, so no two providers ever share a session's cookies."""
-    session = requests.Session()
-    # Retries are ours (re-signed, budgeted); urllib3 must never resend a signed body on its own.
-    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=32, max_retries=0)
-    session.mount("https://", adapter)
-    session.mount("http://", adapter)
-    if not urllib.request.getproxies():
-        # No proxy configured: read the environment once here, not on every request (requests re-reads every
-        # variable per request, a few ms per account); a CA bundle named there still applies.
-        session.trust_env = False
-        session.verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
-    return session
-
-
 def client_for_provider(provider: Provider) -> WhiteBitClient:
     """A client signing with the provider's (decrypted) credentials. Do not keep it beyond the task."""
     return client_for_credentials(
-        base_url=provider.upstream_base_url, api_key=provider.whitebit_api_key, api_secret=provider.reveal_api_secret(),
-        session=_session_for(os.getpid(), provider.upstream_base_url, provider.whitebit_api_key),
+        base_url=provider.upstream_base_url, api_key=provider.whitebit_api_key, api_secret=provider.reveal_api_secret()
     )
 
 
-def client_for_credentials(*, base_url: str, api_key: str, api_secret: str,
-                           session: requests.Session | None = None) -> WhiteBitClient:
+def client_for_credentials(*, base_url: str, api_key: str, api_secret: str) -> WhiteBitClient:
     """A client for credentials not stored yet (checking them before saving a provider)."""
     budget, nonces = shared_budget_and_nonces()
     return WhiteBitClient(
@@ -88,5 +64,4 @@ def client_for_credentials(*, base_url: str, api_key: str, api_secret: str,
         max_retries=settings.WHITEBIT_MAX_RETRIES,
         backoff_base_s=settings.WHITEBIT_BACKOFF_BASE_S,
         backoff_cap_s=settings.WHITEBIT_BACKOFF_CAP_S,
-        session=session,
     )

@@ -1,23 +1,17 @@
 """Benchmark: sync N accounts × W workers against the sandbox with per-request latency, through real Celery workers.
 
-    .venv/bin/python scripts/bench_sync.py --accounts 1000 --workers 20 --latency-ms 50 --worker-procs 2
+    .venv/bin/python scripts/bench_sync.py --accounts 1000 --workers 20 --latency-ms 50 --worker-procs 2 --threads 48
 
-By default it runs what compose deploys: `--worker-procs` worker containers (`--scale worker=N`), each
-`celery worker -Q celery -O fair --pool prefork --concurrency $WORKER_CONCURRENCY` (8), and then the same with the
-threads pool (`--threads`, 48), and prints both side by side (`--pools prefork` runs one).
-
-For each pool it creates a fresh PostgreSQL database (`portal_bench`), starts the sandbox pool (`run_sandbox`, data
-clock frozen) and the Celery worker processes, seeds a provider for the sandbox's accounts, then times two cycles
+It creates a fresh PostgreSQL database (`portal_bench`), starts the sandbox pool (`run_sandbox`, data clock frozen)
+and W Celery worker processes (threads pool), seeds a provider for the sandbox's accounts, then times two cycles
 (beat's fan-out message, consumed by the workers, until every account reports a sync newer than the cycle's start):
 
 * cycle 1: first sync (backfill of rewards, hashrate history, per-worker hashrate);
 * cycle 2: steady state (everything re-read over its overlap window; per-worker hashrate not due yet).
 
 For each cycle it prints wall time, requests per endpoint (from the sandbox's counters), the lower bound set by the
-shared rate budget (max over endpoints of requests ÷ budget per second), rows written per second, 429s drawn, and the
-CPU the worker processes themselves used (utime + stime of every process in their sessions, prefork children
-included, from /proc) per account synced, next to the sandbox's. Then it profiles one in-process re-sync of a sample
-of accounts to show where the time goes, with its CPU time and SQL statements per account.
+shared rate budget (max over endpoints of requests ÷ budget per second), rows written per second and 429s drawn.
+Then it profiles one in-process re-sync of a sample of accounts to show where the time goes.
 """
 
 from __future__ import annotations
@@ -68,11 +62,6 @@ def manage(*args: str) -> str:
 def reset_database() -> None:
     import psycopg
 
-    if "DJANGO_SETTINGS_MODULE" in os.environ:  # a previous pool's run left this process connected
-        from django.db import connections
-
-        connections.close_all()
-
     with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         conn.execute(f"CREATE DATABASE {DB_NAME}")
@@ -80,25 +69,6 @@ def reset_database() -> None:
 
     redis.Redis.from_url(REDIS_URL).flushdb()
     redis.Redis.from_url(BROKER_URL).flushdb()
-
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def session_cpu_s(sessions: set[int]) -> float:
-    """CPU seconds (user + system) used so far by every live process in these sessions (a worker and its children)."""
-    total = 0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:  # exited meanwhile
-            continue
-        if int(fields[3]) in sessions:  # field 6 of stat (session), counted after the command name
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / CLK_TCK
 
 
 def control(base: str, method: str, path: str, body: dict | None = None) -> dict:
@@ -109,7 +79,7 @@ def control(base: str, method: str, path: str, body: dict | None = None) -> dict
     return response.json()
 
 
-def run_cycle(base: str, total: int, label: str, workers: set[int], sandbox: set[int]) -> dict:
+def run_cycle(base: str, total: int, label: str) -> dict:
     import django
 
     os.environ.update({k: v for k, v in env().items() if k in (
@@ -126,7 +96,6 @@ def run_cycle(base: str, total: int, label: str, workers: set[int], sandbox: set
 
     control(base, "POST", "/_sandbox/stats/reset")
     rows_before = rows()
-    cpu_before, sandbox_before = session_cpu_s(workers), session_cpu_s(sandbox)
     started = datetime.now(UTC)
     t0 = time.monotonic()
     with Connection(BROKER_URL) as conn:
@@ -138,10 +107,8 @@ def run_cycle(base: str, total: int, label: str, workers: set[int], sandbox: set
             break
         time.sleep(0.25)
     wall = time.monotonic() - t0
-    cpu, sandbox_cpu = session_cpu_s(workers) - cpu_before, session_cpu_s(sandbox) - sandbox_before
     stats = control(base, "GET", "/_sandbox/stats")
-    return {"label": label, "wall_s": wall, "stats": stats, "rows_written": rows() - rows_before, "failed": failed,
-            "worker_cpu_s": cpu, "sandbox_cpu_s": sandbox_cpu, "accounts": total, "load": os.getloadavg()}
+    return {"label": label, "wall_s": wall, "stats": stats, "rows_written": rows() - rows_before, "failed": failed}
 
 
 def summarise(cycle: dict, budget_per_s: float) -> dict:
@@ -159,32 +126,14 @@ def summarise(cycle: dict, budget_per_s: float) -> dict:
         "rows_per_s": round(cycle["rows_written"] / cycle["wall_s"]),
         "status_429": stats["by_status"].get("429", 0),
         "failed_accounts": cycle["failed"],
-        "worker_cpu_s": round(cycle["worker_cpu_s"], 1),
-        "worker_cpu_ms_per_account": round(cycle["worker_cpu_s"] / cycle["accounts"] * 1000, 1),
-        "sandbox_cpu_s": round(cycle["sandbox_cpu_s"], 1),
-        "load_average": [round(x, 2) for x in cycle["load"]],
     }
 
 
 def profile_resync(sample: int) -> str:
-    from django.db import connection
-
     from mining.models import MiningAccount
     from mining.services.sync import mining_account_sync
 
     ids = list(MiningAccount.objects.order_by("pk").values_list("provider_id", "pk")[:sample])
-    statements = [0]
-
-    def count(execute, sql, params, many, context):
-        statements[0] += 1
-        return execute(sql, params, many, context)
-
-    # Unprofiled first: CPU time of this process per account (no cProfile inflation), SQL statements per account.
-    cpu0 = time.process_time()
-    with connection.execute_wrapper(count):
-        for provider_id, account_id in ids:
-            mining_account_sync(provider_id=provider_id, account_id=account_id)
-    cpu_ms = (time.process_time() - cpu0) / len(ids) * 1000
     profiler = cProfile.Profile()
     t0 = time.monotonic()
     profiler.enable()
@@ -203,14 +152,24 @@ def profile_resync(sample: int) -> str:
             f"HTTP to the pool {http:.2f}s ({http / total:.0%}), waiting for the rate budget {wait:.2f}s "
             f"({wait / total:.0%}), SQL {db:.2f}s ({db / total:.0%}), the rest (our Python) "
             f"{total - http - wait - db:.2f}s ({(total - http - wait - db) / total:.0%}); "
-            f"{(total - http - wait) / len(ids) * 1000:.1f} ms per account outside HTTP and budget waits (profiled); "
-            f"unprofiled: {cpu_ms:.1f} ms CPU per account (client signing and JSON included), "
-            f"{statements[0] / len(ids):.1f} SQL statements per account")
+            f"{(total - http - wait) / len(ids) * 1000:.1f} ms per account outside HTTP and budget waits")
     return head + "\n" + out.getvalue()
 
 
-def run_pool(args, pool: str, concurrency: int, profile: bool) -> list[dict]:
-    """One pool's two cycles on a fresh database and sandbox; the profile too when asked."""
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--workers", type=int, default=20)
+    parser.add_argument("--latency-ms", type=int, default=50)
+    parser.add_argument("--worker-procs", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=48, help="the worker's --concurrency")
+    # compose runs prefork (the pool that enforces time limits) with WORKER_CONCURRENCY=8: --pool prefork --threads 8
+    parser.add_argument("--pool", choices=["threads", "prefork"], default="threads")
+    parser.add_argument("--fraction", type=float, default=0.5)
+    parser.add_argument("--profile-sample", type=int, default=50)
+    parser.add_argument("--history-days", type=int, default=7)
+    args = parser.parse_args()
+
     reset_database()
     manage("migrate", "--noinput")
     port = free_port()
@@ -232,12 +191,11 @@ def run_pool(args, pool: str, concurrency: int, profile: bool) -> list[dict]:
                 time.sleep(0.2)
         t = time.monotonic()
         manage("seed_demo", "--upstream", base, "--api-key", KEY, "--api-secret", SECRET, "--slug", "bench")
-        print(f"[{pool}] seeded {args.accounts} accounts in {time.monotonic() - t:.1f}s", flush=True)
+        print(f"seeded {args.accounts} accounts in {time.monotonic() - t:.1f}s", flush=True)
         for i in range(args.worker_procs):
-            # compose's worker command (docker-compose.yml), one per container
             procs.append(subprocess.Popen(
-                [PY, "-m", "celery", "-A", "portal", "worker", "-Q", "celery", "-O", "fair", "--pool", pool,
-                 "--concurrency", str(concurrency), "-n", f"bench{i}@%h", "--without-heartbeat", "--without-mingle",
+                [PY, "-m", "celery", "-A", "portal", "worker", "--pool", args.pool, "--concurrency",
+                 str(args.threads), "-n", f"bench{i}@%h", "--without-heartbeat", "--without-mingle",
                  "--without-gossip", "--loglevel", "ERROR"],
                 # A first sync of this size outlasts the 300 s cycle; in production the next fan-out re-enqueues what
                 # expired, here one fan-out per cycle is timed, so tasks must not expire mid-cycle.
@@ -245,60 +203,20 @@ def run_pool(args, pool: str, concurrency: int, profile: bool) -> list[dict]:
                 start_new_session=True,
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         time.sleep(3)
-        workers = {p.pid for p in procs[1:]}
-        sandbox = {procs[0].pid}
         budget_per_s = 1000 * args.fraction / 10
         results = []
         for label in ("first sync", "steady state"):
-            cycle = run_cycle(base, args.accounts, label, workers, sandbox)
-            results.append({"pool": f"{pool} {args.worker_procs}×{concurrency}", **summarise(cycle, budget_per_s)})
+            cycle = run_cycle(base, args.accounts, label)
+            results.append(summarise(cycle, budget_per_s))
             print(json.dumps(results[-1]), flush=True)
         for proc in procs[1:]:
             os.killpg(proc.pid, signal.SIGTERM)
-        if profile:
-            print(profile_resync(args.profile_sample), flush=True)
-        return results
+        print(profile_resync(args.profile_sample))
+        print(json.dumps({"machine": f"{os.cpu_count()} cores", "args": vars(args), "results": results}, indent=2))
     finally:
         for proc in procs:
             if proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
-        for proc in procs:
-            proc.wait(timeout=30)
-
-
-def side_by_side(results: list[dict]) -> str:
-    head = ("| pool | cycle | wall s | bound s | ratio | requests | rows written | 429 | worker CPU s | "
-            "worker CPU ms/account | sandbox CPU s | load average |")
-    lines = [head, "|" + "---|" * 12]
-    for r in results:
-        lines.append(f"| {r['pool']} | {r['cycle']} | {r['wall_s']} | {r['lower_bound_s']} | {r['ratio']}× | "
-                     f"{r['requests_total']} | {r['rows_written']} | {r['status_429']} | {r['worker_cpu_s']} | "
-                     f"{r['worker_cpu_ms_per_account']} | {r['sandbox_cpu_s']} | "
-                     f"{' '.join(str(x) for x in r['load_average'])} |")
-    return "\n".join(lines)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--accounts", type=int, default=1000)
-    parser.add_argument("--workers", type=int, default=20)
-    parser.add_argument("--latency-ms", type=int, default=50)
-    parser.add_argument("--worker-procs", type=int, default=2, help="worker containers (compose --scale worker=N)")
-    parser.add_argument("--concurrency", type=int, default=int(os.environ.get("WORKER_CONCURRENCY", "8")),
-                        help="prefork processes per worker (compose's WORKER_CONCURRENCY, default 8)")
-    parser.add_argument("--threads", type=int, default=48, help="threads per worker for the threads pool")
-    parser.add_argument("--pools", default="prefork,threads", help="comma-separated: prefork (compose), threads")
-    parser.add_argument("--fraction", type=float, default=0.5)
-    parser.add_argument("--profile-sample", type=int, default=50)
-    parser.add_argument("--history-days", type=int, default=7)
-    args = parser.parse_args()
-
-    results = []
-    for n, pool in enumerate(p.strip() for p in args.pools.split(",")):
-        concurrency = args.concurrency if pool == "prefork" else args.threads
-        results += run_pool(args, pool, concurrency, profile=n == 0 and args.profile_sample > 0)
-    print(side_by_side(results))
-    print(json.dumps({"machine": f"{os.cpu_count()} cores", "args": vars(args), "results": results}, indent=2))
 
 
 if __name__ == "__main__":

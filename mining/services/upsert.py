@@ -43,10 +43,8 @@ def rows_upsert(
     """Upsert `rows` (dicts of field values) against the `existing` objects that may share their keys.
 
     `key(obj_or_row)` must give the same natural key for a row dict and for the object it describes.
-    `existing` may be model objects or values rows (dicts with "id" and every compare field): values rows cost
-    no model instance per row, and only the rows that changed become objects, for the bulk update.
     `on_update(obj, row)` runs before an existing object is changed (e.g. to record a status move); it may edit
-    `row` to refuse part of the change (model objects only).
+    `row` to refuse part of the change.
     """
     counts = RowCounts()
     by_key = {key(obj): obj for obj in existing}
@@ -63,14 +61,9 @@ def rows_upsert(
                 continue
             to_create[k] = model(**row)
             continue
-        if isinstance(obj, dict):
-            diff = [f for f in compare_fields if f in row and obj[f] != row[f]]
-            if diff:
-                obj = model(pk=obj["id"], **{f: obj[f] for f in compare_fields})
-        else:
-            if on_update is not None:
-                on_update(obj, row)
-            diff = [f for f in compare_fields if f in row and getattr(obj, f) != row[f]]
+        if on_update is not None:
+            on_update(obj, row)
+        diff = [f for f in compare_fields if f in row and getattr(obj, f) != row[f]]
         if diff:
             for f in diff:
                 setattr(obj, f, row[f])

@@ -56,7 +56,6 @@ BEAT_LOCK_TTL_S = env.int("BEAT_LOCK_TTL_S", default=60)  # a killed beat's lock
 CELERY_BEAT_SCHEDULE = {
     "mining-sync-fanout": {"task": "mining.tasks.sync_fanout", "schedule": float(MINING_SYNC_INTERVAL_S)},
     "mining-hashrate-retention": {"task": "mining.tasks.hashrate_retention", "schedule": 86400.0},
-    "mining-hashrate-partitions": {"task": "mining.tasks.hashrate_partitions_ensure", "schedule": 86400.0},
     # the outbox: re-enqueue what was lost; the provider is told when mail is given up
     "tenants-email-outbox-sweep": {
         "task": "tenants.tasks.email_outbox_sweep_task", "schedule": float(EMAIL_OUTBOX_SWEEP_EVERY_S),

@@ -32,6 +32,3 @@ MINING_WORKER_HASHRATE_EVERY_S = env.int("MINING_WORKER_HASHRATE_EVERY_S", defau
 MINING_RETENTION_5M_DAYS = env.int("MINING_RETENTION_5M_DAYS", default=35)
 MINING_RETENTION_1H_DAYS = env.int("MINING_RETENTION_1H_DAYS", default=400)
 MINING_RETENTION_WORKER_1H_DAYS = env.int("MINING_RETENTION_WORKER_1H_DAYS", default=35)  # the pool keeps 7
-# --- hashrate partitions (issue 22, mining/services/partitions.py): months created ahead, dropped whole ---
-MINING_PARTITIONS_AHEAD_MONTHS = env.int("MINING_PARTITIONS_AHEAD_MONTHS", default=2)
-MINING_RETENTION_EXACT_DAYS = env.bool("MINING_RETENTION_EXACT_DAYS", default=True)  # False: whole months only

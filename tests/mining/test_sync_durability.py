@@ -118,22 +118,19 @@ def test_a_worker_killed_mid_sync_loses_and_doubles_nothing(sandbox_clean, fast_
     since = _data_clock_follows_the_wall(sandbox_pool) - timedelta(days=2)
     victim = pool_provider_make(sandbox_pool)
     account = victim.accounts[0]
-    # The rewards request hangs, so the worker is caught mid-read: the datasets read before it are not written
-    # yet (every dataset is written in one transaction after the reads, issue 22).
+    # The rewards request hangs, so the worker is caught after committing some datasets and before others.
     sandbox_pool.fault("/api/v4/mining/rewards", "hang", count=1, hang_s=20)
     worker = WorkerProcess(queue, KILL_BROKER_URL, MINING_SYNC_LEASE_S="3", WHITEBIT_TIMEOUT_S="30").start()
     try:
         publish("mining.tasks.sync_account", queue, KILL_BROKER_URL, [victim.provider.pk, account.pk])
-        wait_for(lambda: MiningAccount.objects.filter(pk=account.pk, sync_step="rewards").exists(),
-                 what="the sync to reach rewards")
+        wait_for(lambda: Worker.objects.filter(account=account).exists(), what="the sync to reach rewards")
         time.sleep(0.5)
         worker.kill()
     finally:
         worker.stop()
         sandbox_pool.clear_faults()
     assert not Reward.objects.filter(account=account).exists()  # nothing half-written
-    assert not Worker.objects.filter(account=account).exists()  # the cycle is written whole or not at all
-    assert not SyncState.objects.filter(account=account, dataset="rewards", watermark_at__isnull=False).exists()
+    assert SyncState.objects.get(account=account, dataset="rewards").watermark_at is None
     held = MiningAccount.objects.get(pk=account.pk)
     assert held.sync_lease_until is not None  # the dead worker's lease is still there …
     time.sleep(3.5)  # … until it expires by itself, after the lease's short life

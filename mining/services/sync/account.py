@@ -1,11 +1,8 @@
 """One account's sync, end to end: lease, datasets in order, outcome, alerts.
 
-The pool is read first, every dataset (all pages), then all their rows and watermarks are written in one
-transaction under one lock of the account row (issue 22: one transaction and one lock instead of six), so a crash
-leaves the cycle either fully applied or not at all; the next sync re-reads an overlap window, so nothing is lost
-and (upserts on natural keys) nothing doubled. When the pool fails a dataset, the datasets read before it are still
-written (in that one transaction) and the failure is recorded on the dataset that failed. The per-worker hashrate
-(hourly, one request per worker) follows in its own transaction, since it needs the workers just written.
+For each dataset the pool is read first (all pages), then its rows and its watermark are written in one
+transaction, so a crash between datasets leaves each either fully applied or not at all; the next sync re-reads an
+overlap window, so nothing is lost and (upserts on natural keys) nothing doubled.
 
 Whatever stops a sync (the pool, the encryption key, the database, Redis, a bug) is classified by
 `failures.py`; the account gets the reason in words and its lease back at once, and the caller decides whether to
@@ -27,22 +24,22 @@ from django.db.models import F
 from django.db.utils import InterfaceError, OperationalError
 from django.utils import timezone
 
-from mining.models import Alert, MiningAccount, SyncDataset, SyncState
+from mining.models import MiningAccount, SyncDataset, SyncState
 from mining.services.alerts import alerts_evaluate_account
 from mining.services.sync.failures import SyncFailure, SyncInterrupted, sync_failure_classify
-from mining.services.sync.hashrate import fetch_account_hashrate, write_account_hashrate
+from mining.services.sync.hashrate import sync_account_hashrate
 from mining.services.sync.lease import (
     mining_account_lease_claim,
     mining_account_lease_release,
     mining_account_lease_renew,
 )
-from mining.services.sync.miner_info import fetch_miner_info, write_miner_info
-from mining.services.sync.payout import fetch_payout, write_payout
-from mining.services.sync.rewards import fetch_rewards, write_rewards
-from mining.services.sync.run import LeaseLost, SyncReport, SyncRun, states_flush
-from mining.services.sync.watcher_links import fetch_watcher_links, write_watcher_links
+from mining.services.sync.miner_info import sync_miner_info
+from mining.services.sync.payout import sync_payout
+from mining.services.sync.rewards import sync_rewards
+from mining.services.sync.run import SyncReport, SyncRun
+from mining.services.sync.watcher_links import sync_watcher_links
 from mining.services.sync.worker_hashrate import sync_worker_hashrate
-from mining.services.sync.workers import fetch_workers, write_workers
+from mining.services.sync.workers import sync_workers
 from mining.upstream import client_for_provider
 from mining.whitebit.client import WhiteBitClient
 from mining.whitebit.errors import WhiteBitError
@@ -50,19 +47,19 @@ from tenants.access import get_in_scope, scope_for_system
 
 logger = logging.getLogger(__name__)
 
-# Read from the pool in this order, then written in this order in one transaction (miner_info first: the workers'
-# states use the pool's low count it writes onto the account row).
-BATCH: list[tuple[str, Callable[[SyncRun, datetime], Any], Callable[[SyncRun, datetime, Any], None]]] = [
-    (SyncDataset.MINER_INFO, fetch_miner_info, write_miner_info),
-    (SyncDataset.WORKERS, fetch_workers, write_workers),
-    (SyncDataset.HASHRATE_5M, fetch_account_hashrate, write_account_hashrate),
-    (SyncDataset.REWARDS, fetch_rewards, write_rewards),
-    (SyncDataset.PAYOUT, fetch_payout, write_payout),
-    (SyncDataset.WATCHER_LINKS, fetch_watcher_links, write_watcher_links),
+class LeaseLost(Exception):
+    """The lease is not ours any more: another worker claimed the account after ours expired."""
+
+
+DATASETS: list[tuple[str, Callable[[SyncRun, datetime], None]]] = [
+    (SyncDataset.MINER_INFO, sync_miner_info),
+    (SyncDataset.WORKERS, sync_workers),
+    (SyncDataset.HASHRATE_5M, sync_account_hashrate),
+    (SyncDataset.REWARDS, sync_rewards),
+    (SyncDataset.PAYOUT, sync_payout),
+    (SyncDataset.WATCHER_LINKS, sync_watcher_links),
+    (SyncDataset.WORKER_HASHRATE, sync_worker_hashrate),
 ]
-# Every dataset in the order the lease is renewed for it (the step pages show while a sync runs).
-DATASETS: list[tuple[str, Callable]] = [(d, fetch) for d, fetch, _ in BATCH] + [
-    (SyncDataset.WORKER_HASHRATE, sync_worker_hashrate)]
 
 
 def _request_counts(client: WhiteBitClient | None) -> Counter:
@@ -143,26 +140,23 @@ def mining_account_sync(*, provider_id: int, account_id: int, client: WhiteBitCl
     failure: SyncFailure | None = None
     account_name, dataset = str(account_id), ""
     before = _request_counts(client)
-    account: MiningAccount | None = None
-    run: SyncRun | None = None
     try:
         account = get_in_scope(MiningAccount.objects.select_related("provider", "customer"), scope, pk=account_id)
         account_name = account.name
         client = client or client_for_provider(account.provider)  # decrypts the secret: may fail too
         before = _request_counts(client)
         run = SyncRun(client=client, account=account, report=report, clock=clock)
-        _sync_batch(run, scope, account_id, token)
-        dataset = run.dataset = SyncDataset.WORKER_HASHRATE
-        step_now = clock()
-        try:
-            if not mining_account_lease_renew(scope=scope, account_id=account_id, token=token, step=dataset):
-                raise LeaseLost
-            sync_worker_hashrate(run, step_now)
-        except LeaseLost:
-            raise
-        except Exception as exc:
-            _record_dataset_failure(run, dataset, sync_failure_classify(exc), step_now)
-            raise
+        for dataset, step in DATASETS:
+            step_now = clock()
+            try:
+                if not mining_account_lease_renew(scope=scope, account_id=account_id, token=token, step=dataset):
+                    raise LeaseLost
+                step(run, step_now)
+            except LeaseLost:
+                raise
+            except Exception as exc:
+                _record_dataset_failure(run, dataset, sync_failure_classify(exc), step_now)
+                raise
         outcome = {"sync_status": MiningAccount.SyncStatus.OK, "sync_error": "", "last_synced_at": clock()}
         report.accounts_synced += 1
     except LeaseLost:
@@ -174,7 +168,6 @@ def mining_account_sync(*, provider_id: int, account_id: int, client: WhiteBitCl
         return report
     except Exception as exc:
         failure = sync_failure_classify(exc)
-        dataset = run.dataset if run is not None else dataset
         if failure.expected:
             logger.warning("sync of account %s stopped: %s", account_name, failure.message)
         else:
@@ -190,63 +183,9 @@ def mining_account_sync(*, provider_id: int, account_id: int, client: WhiteBitCl
                 raise
             raise SyncInterrupted(failure) from exc
     _finish(scope, account_id, token, outcome, report, client, before)
-    if (failure is None or failure.expected) and _alerts_may_change(account, run, report):
+    if failure is None or failure.expected:
         _evaluate_alerts(scope, account_id, clock())
     return report
-
-
-def _sync_batch(run: SyncRun, scope, account_id: int, token: str) -> None:
-    """Read every dataset of BATCH from the pool (renewing the lease before each), then write them all in one
-    transaction. A dataset the pool fails stops the reading: the ones read before it are written, its failure is
-    recorded (and named in `run.dataset`), and it is raised."""
-    fetched: list[tuple[str, Callable, datetime, Any]] = []
-    failed: tuple[str, Exception, datetime] | None = None
-    for dataset, fetch, write in BATCH:
-        step_now = run.clock()
-        run.dataset = dataset
-        try:
-            if not mining_account_lease_renew(scope=scope, account_id=account_id, token=token, step=dataset):
-                raise LeaseLost
-            fetched.append((dataset, write, step_now, fetch(run, step_now)))
-        except LeaseLost:
-            raise
-        except Exception as exc:  # noqa: BLE001 - recorded on its dataset and re-raised below
-            failed = (dataset, exc, step_now)
-            break
-    if fetched:
-        dataset, step_now = fetched[0][0], fetched[0][2]
-        try:
-            with transaction.atomic():
-                run.lock_owner(lease_token=token)  # still ours: a sync that lost its lease writes nothing
-                for dataset, write, step_now, payload in fetched:  # noqa: B007 - reported if its write fails
-                    write(run, step_now, payload)
-                states_flush(run)
-        except LeaseLost:
-            raise
-        except Exception as exc:  # noqa: BLE001 - recorded on its dataset and re-raised below
-            if failed is None:
-                failed = (dataset, exc, step_now)
-            # else: the read failure is what stopped the sync; the write of what came before it failed too (the
-            # database went away): nothing was written, and the next cycle re-reads it all.
-    if failed is not None:
-        dataset, exc, step_now = failed
-        run.dataset = dataset
-        _record_dataset_failure(run, dataset, sync_failure_classify(exc), step_now)
-        raise exc
-
-
-def _alerts_may_change(account: MiningAccount | None, run: SyncRun | None, report: SyncReport) -> bool:
-    """Whether evaluating the account's alerts could open or resolve one (issue 22: most cycles change nothing).
-
-    Conditions depend on the synced rows (a dataset changed), on the clock (a worker offline for long enough), on
-    the last sync's outcome (stale, failed) and on what is open (an alert waiting to resolve); otherwise the answer
-    is the same as the last evaluation's. A new or edited rule is evaluated on the account's next changed cycle.
-    """
-    if account is None or run is None or account.sync_status != MiningAccount.SyncStatus.OK:
-        return True
-    if run.workers_offline or any(c.created or c.updated for c in report.rows.values()):
-        return True
-    return Alert.objects.filter(account_id=account.pk, resolved_at__isnull=True).exists()
 
 
 def _finish(scope, account_id: int, token: str, outcome: dict[str, Any], report: SyncReport,

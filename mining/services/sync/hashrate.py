@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from mining.models import AccountHashrateSample, Interval, MiningAccount, SyncDataset
-from mining.services.sync.run import SyncRun, quantize, state_done, states_flush
+from mining.services.sync.run import SyncRun, quantize, state_success
 from mining.services.upsert import RowCounts, rows_upsert
 
 HS_PLACES = Decimal("0.000001")
@@ -54,7 +54,7 @@ def _account_samples_upsert(account: MiningAccount, interval: str, rows: list[di
     ats = [r["at"] for r in rows]
     existing = AccountHashrateSample.objects.filter(
         account=account, interval=interval, at__gte=min(ats), at__lte=max(ats)
-    ).values("id", "at", "hashrate_hs", "reject_rate")
+    )
     return rows_upsert(
         model=AccountHashrateSample,
         existing=existing,
@@ -65,35 +65,28 @@ def _account_samples_upsert(account: MiningAccount, interval: str, rows: list[di
     )
 
 
-def _coarse_due(run: SyncRun, now: datetime) -> set[str]:
-    """The coarse intervals for which the pool may have completed a bucket newer than the newest we hold.
+def _coarse_due(run: SyncRun, interval: str, dataset: str, step: timedelta, now: datetime) -> bool:
+    """True when the pool may have completed a bucket newer than the newest we hold.
 
     A bucket labelled `at` is complete at `at + step`, so after our newest point `at` the next one is complete at
     `at + 2 * step`; until then a re-read could only return what we already hold, so it costs no request. An account
-    with no points in the pool's window (created empty, or silent for longer) is asked once per bucket length, not
-    every cycle. Both newest points in one statement, each read within its window (so only recent months are
-    planned and scanned).
+    with no points yet (created empty) is asked once per bucket length, not every cycle.
     """
-    def newest(interval: str, window: timedelta):
-        return (AccountHashrateSample.objects.filter(account=run.account, interval=interval, at__gte=now - window)
-                .order_by("-at").values_list("interval", "at")[:1])
-
-    found = dict(newest(Interval.H1, HOUR_WINDOW).union(newest(Interval.D1, DAY_WINDOW), all=True))
-    due = set()
-    for interval, _, step, _, dataset in COARSE_SERIES:
-        if found.get(interval) is not None:
-            if found[interval] + 2 * step <= now:
-                due.add(interval)
-            continue
-        read_at = run.state(dataset).last_success_at
-        if read_at is None or read_at + step <= now:
-            due.add(interval)
-    return due
+    newest = (AccountHashrateSample.objects.filter(account=run.account, interval=interval)
+              .order_by("-at").values_list("at", flat=True).first())
+    if newest is not None:
+        return newest + 2 * step <= now
+    read_at = run.state(dataset).last_success_at
+    return read_at is None or read_at + step <= now
 
 
-def fetch_account_hashrate(run: SyncRun, now: datetime) -> tuple[list, dict]:
-    """Read the pool's 5-minute series from our watermark (minus an overlap), and each coarse series when due."""
-    client, account = run.client, run.account
+def sync_account_hashrate(run: SyncRun, now: datetime) -> None:
+    """Copy the pool's 5-minute, hourly and daily series, each over the pool's own window, edges included.
+
+    Nothing is derived here: the pool is the source of truth, and a rolled-up hour (or day) is neither the pool's
+    reject rate nor available where our 5-minute points do not reach (issue 16: days lost from the 30-day window).
+    """
+    client, account, report = run.client, run.account, run.report
     state = run.state(SyncDataset.HASHRATE_5M)
     overlap = max(timedelta(seconds=settings.MINING_HASHRATE_OVERLAP_S), timedelta(minutes=5))
     floor = now - FIVE_MIN_WINDOW  # the window's first edge is a point too
@@ -103,41 +96,23 @@ def fetch_account_hashrate(run: SyncRun, now: datetime) -> tuple[list, dict]:
                                                to_at=now).points, timedelta(minutes=5), now)
     # The whole hourly (daily) window in one read each: 168 (30) points, compared before any write, so a late
     # cycle, a paused account or a first sync all end holding exactly the pool's series.
-    due = _coarse_due(run, now)
     coarse = {
         interval: complete_at(client.account_hashrate(account=account.name, interval=name, from_at=now - window,
                                                       to_at=now).points, step, now)
         for interval, name, step, window, dataset in COARSE_SERIES
-        if interval in due
+        if _coarse_due(run, interval, dataset, step, now)
     }
-    return five, coarse
-
-
-def write_account_hashrate(run: SyncRun, now: datetime, fetched: tuple[list, dict]) -> None:
-    """Copy the pool's 5-minute, hourly and daily series, each over the pool's own window, edges included.
-
-    Nothing is derived here: the pool is the source of truth, and a rolled-up hour (or day) is neither the pool's
-    reject rate nor available where our 5-minute points do not reach (issue 16: days lost from the 30-day window).
-    """
-    account, report = run.account, run.report
-    five, coarse = fetched
-    counts = RowCounts()
-    for interval, _, _, _, dataset in COARSE_SERIES:
-        if interval in coarse:
-            points = coarse[interval]
-            series_counts = _account_samples_upsert(account, interval, _hashrate_rows(run, interval, points))
-            state_done(run, dataset, now=now, counts=series_counts,
-                       watermark_at=max((p.at for p in points), default=None))
-            counts.add(series_counts)
-    counts.add(_account_samples_upsert(account, Interval.M5, _hashrate_rows(run, Interval.M5, five)))
-    report.count("AccountHashrateSample", counts)
-    watermark = max((p.at for p in five), default=None)
-    state_done(run, SyncDataset.HASHRATE_5M, now=now, counts=counts, watermark_at=watermark)
-
-
-def sync_account_hashrate(run: SyncRun, now: datetime) -> None:
-    fetched = fetch_account_hashrate(run, now)
     with transaction.atomic():
         run.lock_owner()
-        write_account_hashrate(run, now, fetched)
-        states_flush(run)
+        counts = RowCounts()
+        for interval, _, _, _, dataset in COARSE_SERIES:
+            if interval in coarse:
+                points = coarse[interval]
+                series_counts = _account_samples_upsert(account, interval, _hashrate_rows(run, interval, points))
+                state_success(run.state(dataset), now=now, counts=series_counts,
+                              watermark_at=max((p.at for p in points), default=None))
+                counts.add(series_counts)
+        counts.add(_account_samples_upsert(account, Interval.M5, _hashrate_rows(run, Interval.M5, five)))
+        report.count("AccountHashrateSample", counts)
+        watermark = max((p.at for p in five), default=None)
+        state_success(state, now=now, counts=counts, watermark_at=watermark)

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -55,20 +54,10 @@ def mining_account_lease_renew(*, scope: Scope, account_id: int, token: str, ste
     """Extend our lease by one lease length before the next dataset; False when it is not ours any more (it
     expired and another worker claimed it: this sync must stop, the other one carries on)."""
     now = now or timezone.now()
-    if not isinstance(scope, Scope) or scope.customer_id is not None:
-        return bool(
-            scoped(MiningAccount, scope).filter(pk=account_id, sync_lease_token=token)
-            .update(sync_lease_until=_until(now), sync_step=step)
-        )
-    # The sync's own (provider-wide) scope, seven times per account: the same UPDATE, inside the same provider,
-    # without building a queryset each time (issue 22: the ORM cost more CPU than the statement).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'UPDATE "{MiningAccount._meta.db_table}" SET "sync_lease_until" = %s, "sync_step" = %s '  # noqa: S608
-            'WHERE "id" = %s AND "provider_id" = %s AND "sync_lease_token" = %s',
-            [_until(now), step, account_id, scope.provider_id, token],
-        )
-        return cursor.rowcount == 1
+    return bool(
+        scoped(MiningAccount, scope).filter(pk=account_id, sync_lease_token=token)
+        .update(sync_lease_until=_until(now), sync_step=step)
+    )
 
 
 def mining_account_lease_release(*, scope: Scope, account_id: int, token: str, **fields: Any) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db import transaction
 
 from mining.models import MiningAccount, SyncDataset
-from mining.services.sync.run import SyncRun, state_done, states_flush
+from mining.services.sync.run import SyncRun, state_success
 from mining.services.upsert import RowCounts
 from mining.whitebit.types import UpstreamMinerInfo
 
@@ -23,27 +23,18 @@ def miner_info_values(info: UpstreamMinerInfo) -> dict:
     }
 
 
-def fetch_miner_info(run: SyncRun, now: datetime) -> UpstreamMinerInfo:
-    return run.client.miner_info(account=run.account.name)
-
-
-def write_miner_info(run: SyncRun, now: datetime, info: UpstreamMinerInfo) -> None:
-    """Inside the sync's write transaction (the account row locked): only the fields that changed are written."""
-    account, report = run.account, run.report
-    values = miner_info_values(info)
-    changed = [k for k, v in values.items() if getattr(account, k) != v]
-    for k in changed:
-        setattr(account, k, values[k])
-    if changed:
-        MiningAccount.objects.filter(pk=account.pk).update(**{k: values[k] for k in changed})
-    counts = RowCounts(updated=1) if changed else RowCounts(unchanged=1)
-    report.count("MiningAccount", counts)
-    state_done(run, SyncDataset.MINER_INFO, now=now, counts=counts, watermark_at=now)
-
-
 def sync_miner_info(run: SyncRun, now: datetime) -> None:
-    info = fetch_miner_info(run, now)
+    client, account, report = run.client, run.account, run.report
+    info = client.miner_info(account=account.name)
     with transaction.atomic():
         run.lock_owner()
-        write_miner_info(run, now, info)
-        states_flush(run)
+        state = run.state(SyncDataset.MINER_INFO)
+        values = miner_info_values(info)
+        changed = [k for k, v in values.items() if getattr(account, k) != v]
+        for k in changed:
+            setattr(account, k, values[k])
+        if changed:
+            MiningAccount.objects.filter(pk=account.pk).update(**{k: values[k] for k in changed})
+        counts = RowCounts(updated=1) if changed else RowCounts(unchanged=1)
+        report.count("MiningAccount", counts)
+        state_success(state, now=now, counts=counts, watermark_at=now)

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Min
 
 from mining.models import Reward, RewardStatus, RewardStatusChange, SyncDataset
-from mining.services.sync.run import SyncRun, quantize, state_done, states_flush
+from mining.services.sync.run import SyncRun, quantize, state_success
 from mining.services.upsert import RowCounts, rows_upsert
 from mining.whitebit.amounts import btc_to_sats
 
@@ -47,9 +47,9 @@ REWARD_FIELDS = [
 ]
 
 
-def fetch_rewards(run: SyncRun, now: datetime) -> list:
+def sync_rewards(run: SyncRun, now: datetime) -> None:
     """Re-read from the watermark minus an overlap, and from the oldest reward still pending, until final."""
-    client, account = run.client, run.account
+    client, account, report = run.client, run.account, run.report
     state = run.state(SyncDataset.REWARDS)
     from_at = None
     if state.watermark_at is not None:
@@ -59,12 +59,7 @@ def fetch_rewards(run: SyncRun, now: datetime) -> list:
         )["d"]
         if oldest_pending is not None and oldest_pending < from_at:
             from_at = oldest_pending
-    return list(client.rewards_iter(account=account.name, from_at=from_at, to_at=now))
-
-
-def write_rewards(run: SyncRun, now: datetime, fetched: list) -> None:
-    """Upsert the rewards read; a status moves forward only, and every move (or refused regression) is recorded."""
-    account, report = run.account, run.report
+    fetched = list(client.rewards_iter(account=account.name, from_at=from_at, to_at=now))
     rows = [r for r in fetched if r.account == account.name]
     changes: list[RewardStatusChange] = []
 
@@ -85,29 +80,23 @@ def write_rewards(run: SyncRun, now: datetime, fetched: list) -> None:
         changes.append(RewardStatusChange(provider_id=obj.provider_id, customer_id=obj.customer_id, reward=obj,
                                           from_status=old, to_status=new))
 
-    rows = [_reward_row(run, r) for r in rows]  # owners resolved under the lock
-    dates = [r["date"] for r in rows]
-    existing = Reward.objects.filter(account=account, date__in=dates) if dates else []
-    counts = rows_upsert(
-        model=Reward,
-        existing=existing,
-        key=lambda o: o["date"] if isinstance(o, dict) else o.date,
-        rows=rows,
-        unique_fields=["account", "date"],
-        compare_fields=REWARD_FIELDS,
-        on_update=on_update,
-    )
-    RewardStatusChange.objects.bulk_create(changes)
-    report.count("Reward", counts)
-    if changes:
-        report.count("RewardStatusChange", RowCounts(created=len(changes)))
-    watermark = max((r.date_at for r in fetched), default=None)
-    state_done(run, SyncDataset.REWARDS, now=now, counts=counts, watermark_at=watermark)
-
-
-def sync_rewards(run: SyncRun, now: datetime) -> None:
-    fetched = fetch_rewards(run, now)
     with transaction.atomic():
         run.lock_owner()
-        write_rewards(run, now, fetched)
-        states_flush(run)
+        rows = [_reward_row(run, r) for r in rows]  # owners resolved under the lock
+        dates = [r["date"] for r in rows]
+        existing = Reward.objects.filter(account=account, date__in=dates) if dates else []
+        counts = rows_upsert(
+            model=Reward,
+            existing=existing,
+            key=lambda o: o["date"] if isinstance(o, dict) else o.date,
+            rows=rows,
+            unique_fields=["account", "date"],
+            compare_fields=REWARD_FIELDS,
+            on_update=on_update,
+        )
+        RewardStatusChange.objects.bulk_create(changes)
+        report.count("Reward", counts)
+        if changes:
+            report.count("RewardStatusChange", RowCounts(created=len(changes)))
+        watermark = max((r.date_at for r in fetched), default=None)
+        state_success(state, now=now, counts=counts, watermark_at=watermark)

@@ -15,20 +15,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
-
-from mining.models import MiningAccount, SyncDataset, SyncState
+from mining.models import AccountAssignment, MiningAccount, SyncDataset, SyncState
 from mining.services.upsert import RowCounts
 from mining.whitebit.client import WhiteBitClient
-
-
-class LeaseLost(Exception):
-    """The lease is not ours any more: another worker claimed the account after ours expired."""
-
-
-# The account row's fields re-read under its lock: a user may be changing the payout destination right now.
-LOCKED_FIELDS = ("sync_lease_token", "payout_destination", "payout_address", "upstream_payout_destination",
-                 "upstream_payout_address", "payout_drift_detected_at")
 
 
 @dataclass
@@ -76,36 +65,17 @@ class SyncRun:
     report: SyncReport
     clock: Callable[[], datetime]
     states: dict[str, SyncState] = field(default_factory=dict)
-    # (customer_id, valid_from, valid_to) of each dated assignment, read under the lock
-    assignments: list[tuple[int | None, date | None, date | None]] = field(default_factory=list)
-    dirty_states: set[str] = field(default_factory=set)
-    locked: dict[str, Any] = field(default_factory=dict)  # the account row's LOCKED_FIELDS, read under the lock
-    dataset: str = ""  # the dataset being read or written (a failure is reported on it)
-    workers_offline: bool = False  # set by the workers dataset: a time-based alert (worker offline) may be due
+    assignments: list[AccountAssignment] = field(default_factory=list)
 
-    def lock_owner(self, *, lease_token: str | None = None) -> dict[str, Any]:
-        """Call first inside each write transaction: lock the account row and re-read, in the same statement, who
-        held it when and the fields a user may be changing meanwhile (the payout destination).
-
-        With `lease_token`, the lease must still be ours (else `LeaseLost`): a sync whose lease another worker
-        took over while it was reading the pool writes nothing.
-        """
-        rows = list(
-            MiningAccount.objects.select_for_update(of=("self",)).filter(pk=self.account.pk)
-            .values(*LOCKED_FIELDS, "assignments__id", "assignments__customer_id", "assignments__valid_from",
-                    "assignments__valid_to")
-        )
-        if not rows or (lease_token is not None and rows[0]["sync_lease_token"] != lease_token):
-            raise LeaseLost
-        self.locked = {k: rows[0][k] for k in LOCKED_FIELDS}
-        self.assignments = [(r["assignments__customer_id"], r["assignments__valid_from"], r["assignments__valid_to"])
-                            for r in rows if r["assignments__id"] is not None]
-        return self.locked
+    def lock_owner(self) -> None:
+        """Call first inside each dataset's transaction: lock the account row, re-read who held it when."""
+        MiningAccount.objects.select_for_update().filter(pk=self.account.pk).values_list("pk", flat=True).get()
+        self.assignments = list(AccountAssignment.objects.filter(account_id=self.account.pk))
 
     def customer_on(self, day: date) -> int | None:
-        for customer_id, valid_from, valid_to in self.assignments:
-            if (valid_from is None or valid_from <= day) and (valid_to is None or day < valid_to):
-                return customer_id
+        for assignment in self.assignments:
+            if assignment.covers(day):
+                return assignment.customer_id
         return None
 
     def owner_on(self, day: date) -> dict[str, Any]:
@@ -136,43 +106,7 @@ def quantize(value: Decimal | None, places: Decimal) -> Decimal | None:
     return None if value is None else value.quantize(places)
 
 
-STATE_FIELDS = ["last_attempt_at", "last_success_at", "last_error", "consecutive_failures", "rows_created",
-                "rows_updated", "rows_unchanged", "watermark_at"]
-
-
-def state_done(run: SyncRun, dataset: str, *, now: datetime, counts: RowCounts,
-               watermark_at: datetime | None) -> None:
-    """Record a dataset's success on its SyncState in memory; `states_flush` writes every one in one statement,
-    in the same transaction as the rows they cover."""
-    _state_apply(run.state(dataset), now=now, counts=counts, watermark_at=watermark_at)
-    run.dirty_states.add(dataset)
-
-
-_STATE_TYPES = {"last_attempt_at": "timestamptz", "last_success_at": "timestamptz", "last_error": "text",
-                "consecutive_failures": "integer", "rows_created": "integer", "rows_updated": "integer",
-                "rows_unchanged": "integer", "watermark_at": "timestamptz"}
-
-
-def states_flush(run: SyncRun) -> None:
-    """Write every SyncState recorded since the last flush in one UPDATE ... FROM (VALUES ...): one round trip, and
-    none of the per-field CASE expressions Django's bulk_update builds (they cost more CPU than the write)."""
-    if not run.dirty_states:
-        return
-    states = [run.states[d] for d in sorted(run.dirty_states)]
-    cast = ", ".join(f"%s::{_STATE_TYPES[f]}" for f in STATE_FIELDS)
-    table = SyncState._meta.db_table
-    sets = ", ".join(f'"{f}" = v."{f}"' for f in STATE_FIELDS)
-    columns = ", ".join(f'"{f}"' for f in STATE_FIELDS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'UPDATE "{table}" AS s SET {sets} FROM (VALUES {", ".join(f"(%s::bigint, {cast})" for _ in states)}) '  # noqa: S608
-            f'AS v(id, {columns}) WHERE s.id = v.id',
-            [value for state in states for value in (state.pk, *(getattr(state, f) for f in STATE_FIELDS))],
-        )
-    run.dirty_states.clear()
-
-
-def _state_apply(state: SyncState, *, now: datetime, counts: RowCounts, watermark_at: datetime | None) -> None:
+def state_success(state: SyncState, *, now: datetime, counts: RowCounts, watermark_at: datetime | None) -> None:
     state.last_attempt_at = now
     state.last_success_at = now
     state.last_error = ""
@@ -180,8 +114,7 @@ def _state_apply(state: SyncState, *, now: datetime, counts: RowCounts, watermar
     state.rows_created, state.rows_updated, state.rows_unchanged = counts.created, counts.updated, counts.unchanged
     if watermark_at is not None and (state.watermark_at is None or watermark_at > state.watermark_at):
         state.watermark_at = watermark_at
-
-
-def state_success(state: SyncState, *, now: datetime, counts: RowCounts, watermark_at: datetime | None) -> None:
-    _state_apply(state, now=now, counts=counts, watermark_at=watermark_at)
-    state.save(update_fields=STATE_FIELDS)
+    state.save(update_fields=[
+        "last_attempt_at", "last_success_at", "last_error", "consecutive_failures", "rows_created", "rows_updated",
+        "rows_unchanged", "watermark_at",
+    ])

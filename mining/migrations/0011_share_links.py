@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mining', '0011_hashrate_samples_partitioned_by_month'),
+        ('mining', '0010_payout_change_held'),
         ('tenants', '0010_provider_payout_hold_hours'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
