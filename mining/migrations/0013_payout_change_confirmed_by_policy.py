@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mining', '0012_share_links'),
+        ('mining', '0011_share_links'),
     ]
 
     operations = [

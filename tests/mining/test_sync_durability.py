@@ -180,9 +180,10 @@ def _without_names(snap: dict) -> dict:
     return {k: v for k, v in snap.items() if k != "links"}
 
 
-def _database_connections(allowed: bool, keep_pid: int) -> None:
+def _database_connections(allowed: bool, application_name: str) -> None:
     """What `pg_ctl stop -m immediate` … `start` looks like to the worker, confined to this test's database: new
-    connections refused and every other backend cut, while the test's own connection stays to watch."""
+    connections refused, and the worker's own connections cut (found by their application name, so no other
+    connection, the test's own or a parallel run's, is ever touched)."""
     import psycopg
 
     db = connection.settings_dict
@@ -190,8 +191,8 @@ def _database_connections(allowed: bool, keep_pid: int) -> None:
                          port=db["PORT"] or 5432, autocommit=True) as admin:
         admin.execute(f'ALTER DATABASE "{db["NAME"]}" WITH ALLOW_CONNECTIONS {"true" if allowed else "false"}')
         if not allowed:
-            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> %s",
-                          [db["NAME"], keep_pid])
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s "
+                          "AND application_name = %s", [db["NAME"], application_name])
 
 
 def test_a_sync_that_meets_a_dead_database_waits_for_it_and_runs_when_it_is_back(sandbox_clean, queue):
@@ -200,21 +201,18 @@ def test_a_sync_that_meets_a_dead_database_waits_for_it_and_runs_when_it_is_back
     every MINING_SYNC_DATABASE_POLL_S and syncs as soon as it answers; no fan-out runs in this test."""
     pp = pool_provider_make(sandbox_clean)
     warm, victim = pp.accounts[0], pp.accounts[1]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        keep_pid = cursor.fetchone()[0]
-    worker = WorkerProcess(queue, DATABASE_BROKER_URL, MINING_SYNC_DATABASE_POLL_S="0.5").start()
+    worker = WorkerProcess(queue, DATABASE_BROKER_URL, MINING_SYNC_DATABASE_POLL_S="0.5", PGAPPNAME=queue).start()
     try:
         publish("mining.tasks.sync_account", queue, DATABASE_BROKER_URL, [pp.provider.pk, warm.pk])
         wait_for(lambda: MiningAccount.objects.get(pk=warm.pk).sync_status == "ok", what="the worker to be up")
-        _database_connections(False, keep_pid)
+        _database_connections(False, queue)
         try:
             publish("mining.tasks.sync_account", queue, DATABASE_BROKER_URL, [pp.provider.pk, victim.pk])
             time.sleep(4)  # several claims refused meanwhile
             assert worker.proc.poll() is None
             assert not Worker.objects.filter(account=victim).exists()
         finally:
-            _database_connections(True, keep_pid)
+            _database_connections(True, queue)
         wait_for(lambda: MiningAccount.objects.get(pk=victim.pk).sync_status == "ok", timeout_s=60,
                  what="the account to sync once the database is back")
     finally:
