@@ -140,6 +140,3 @@ def email_undelivered_alerts_task() -> dict:
     """Beat, every EMAIL_OUTBOX_SWEEP_EVERY_S: open or resolve each provider's "E-mail not delivered" alert."""
     return alerts_evaluate_undelivered_mail(now=timezone.now())
 
-
-from mining import alert_tasks  # noqa: E402,F401, I001  (issue 20: alert delivery tasks, found by autodiscovery here)
-from mining import beat_watch  # noqa: E402,F401  (beat imports the task modules: this arms its stale check)

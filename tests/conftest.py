@@ -13,7 +13,6 @@ pytest_plugins = [
     "tests.fixtures.sandbox",
     "tests.fixtures.mining",
     "tests.fixtures.mail",  # the e-mail outbox's loopback SMTP server
-    "tests.fixtures.alert_stubs",  # loopback Slack / Teams / Discord / webhook / Telegram (issue 20)
     "tests.fixtures.access",  # login_verified: staff pass the second factor (issue 9)
 ]
 

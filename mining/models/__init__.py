@@ -11,7 +11,6 @@ from mining.models.accounts import AccountAssignment, MiningAccount, PayoutDesti
 from mining.models.alerts import Alert, AlertKind, AlertRule
 from mining.models.base import HASHRATE, CustomerOwned
 from mining.models.hashrate import AccountHashrateSample, Interval, WorkerHashrateSample
-from mining.models.incidents import AlertChannel, AlertDelivery, AlertMute, ChannelKind, Incident, TelegramBot
 from mining.models.labels import LABEL_NAME_MAX, AccountLabel, Label, LabelKind, WorkerLabel
 from mining.models.payouts import (
     CANCELABLE_STATUSES,
@@ -27,12 +26,6 @@ from mining.models.watcher_links import WatcherLink
 from mining.models.workers import Worker
 
 __all__ = [
-    "AlertChannel",
-    "AlertDelivery",
-    "AlertMute",
-    "ChannelKind",
-    "Incident",
-    "TelegramBot",
     "AccountAssignment",
     "AccountHashrateSample",
     "AccountLabel",

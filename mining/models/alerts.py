@@ -34,11 +34,9 @@ class AlertRule(models.Model):
     drop_bps = models.PositiveIntegerField(
         null=True, blank=True, help_text="For hashrate_drop: alert under this share of the 24 h mean (bps)."
     )
-    duration_minutes = models.PositiveIntegerField(default=10, help_text="The sustain time: how long it must hold.")
+    duration_minutes = models.PositiveIntegerField(default=15)
     notify_customer = models.BooleanField(default=True)
     is_enabled = models.BooleanField(default=True)
-    repeat_s = models.PositiveIntegerField(default=3600, help_text="Repeat an open incident this often; 0: never.")
-    channels = models.ManyToManyField("mining.AlertChannel", blank=True, related_name="rules")
 
     class Meta:
         indexes = [models.Index(fields=["provider", "kind", "is_enabled"])]
@@ -57,8 +55,6 @@ class Alert(models.Model):
     account = models.ForeignKey(MiningAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     worker = models.ForeignKey(Worker, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     rule = models.ForeignKey(AlertRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="alerts")
-    incident = models.ForeignKey("mining.Incident", on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="alerts")
     kind = models.CharField(max_length=24, choices=AlertKind.choices)
     condition_key = models.CharField(max_length=200)
     message = models.TextField()

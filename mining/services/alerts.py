@@ -1,10 +1,10 @@
 """Alerts: watched conditions that open once, stay open while true, and resolve when they clear.
 
 "One open alert per condition" is a partial unique index on (provider, condition_key) where unresolved, so two
-workers evaluating the same account at once cannot open it twice. People are not told about each alert: the
-account's open alerts are grouped into incidents (`mining.services.incidents`, issue 20), whose messages are rows
-(e-mail outbox, channel deliveries) queued in the same transaction and sent by tasks after commit, so a mail server
-or a webhook that refuses or hangs never breaks the evaluation (or the sync that runs it).
+workers evaluating the same account at once cannot open it twice. Each open/resolve notice is queued in the e-mail
+outbox (tenants/email.py) in the same transaction that opens/resolves the alert, one message per recipient, so the
+alert and its notice commit together; `notified_*_at` means "queued", and the outbox sends and retries after commit,
+so a mail server that refuses or hangs never breaks the evaluation (or the sync that runs it).
 
 Hashrate conditions are judged against the account's own newest 5-minute point (the pool reports zeros for a
 silent fleet, so the newest point is always the present as the pool sees it); worker-offline and stale-sync
@@ -25,11 +25,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Avg, Q
 from django.utils import timezone
 
-from mining.alert_words import duration_words, share_words
 from mining.models import AccountHashrateSample, Alert, AlertKind, AlertRule, Interval, MiningAccount, Worker
 from mining.selectors.workers import workers_offline_since
-from mining.services.incidents import incidents_refresh
 from tenants.access import Scope, get_in_scope, scope_for_system, scoped
+from tenants.email import email_enqueue
 from tenants.models import Customer, CustomerMembership, ProviderMembership, StaffRole
 
 logger = logging.getLogger(__name__)
@@ -91,16 +90,16 @@ def _hashrate_conditions(account: MiningAccount, rule: AlertRule, recent: Recent
         if all(p < rule.floor_hs for p in points):
             return [Condition(
                 f"floor:{rule.pk}:{account.pk}", rule.kind,
-                f"{account.name}: hashrate under {_fmt_hs(rule.floor_hs)} for "
-                f"{duration_words(rule.duration_minutes * 60)} (now {_fmt_hs(points[0])}).", account=account, rule=rule,
+                f"{account.name}: hashrate under {_fmt_hs(rule.floor_hs)} for {rule.duration_minutes} minutes "
+                f"(now {_fmt_hs(points[0])}).", account=account, rule=rule,
             )]
     if rule.kind == AlertKind.HASHRATE_DROP and rule.drop_bps:
         mean = recent.day_mean_hs
         if mean and all(p * 10_000 < mean * rule.drop_bps for p in points):
             return [Condition(
                 f"drop:{rule.pk}:{account.pk}", rule.kind,
-                f"{account.name}: hashrate under {share_words(rule.drop_bps)} of its 24-hour mean of "
-                f"{_fmt_hs(mean)} for {duration_words(rule.duration_minutes * 60)}.", account=account, rule=rule,
+                f"{account.name}: hashrate under {rule.drop_bps / 100:g}% of its 24-hour mean "
+                f"({_fmt_hs(mean)}) for {rule.duration_minutes} minutes.", account=account, rule=rule,
             )]
     return []
 
@@ -162,18 +161,17 @@ def _valid_addresses(addresses: set[str]) -> set[str]:
     return valid
 
 
-def alert_email_recipients(*, provider_id: int, rule: AlertRule | None,
-                           customer: Customer | None) -> tuple[list[str], list[str]]:
+def _recipients(alert: Alert, customer: Customer | None) -> tuple[list[str], list[str]]:
     """(staff, customer side): staff who act on alerts (not read-only), and the customer's contacts and users
     when the rule allows. Kept apart so the customer's own messages belong to the customer in the outbox."""
-    scope = scope_for_system(provider_id=provider_id)
+    scope = scope_for_system(provider_id=alert.provider_id)
     staff_roles = [StaffRole.OWNER, StaffRole.ADMIN, StaffRole.OPERATOR]
     staff = _valid_addresses(set(
         scoped(ProviderMembership, scope).filter(role__in=staff_roles)
         .exclude(user__email="").values_list("user__email", flat=True)
     ))
     addresses: set[str] = set()
-    notify_customer = rule.notify_customer if rule else True
+    notify_customer = alert.rule.notify_customer if alert.rule else True
     if customer is not None and notify_customer:
         addresses.update(a for a in (customer.contact_emails or []) if isinstance(a, str))
         addresses.update(
@@ -186,25 +184,55 @@ def alert_email_recipients(*, provider_id: int, rule: AlertRule | None,
     return sorted(staff), sorted(addresses)
 
 
+def alert_notify(*, scope: Scope, alert_id: int, event: str, now: datetime) -> int:
+    """Queue the open or resolve notice once, in the caller's transaction; returns how many messages were queued.
+
+    The conditional UPDATE on `notified_*_at` makes a retried evaluation a no-op; the outbox's dedupe key makes a
+    second enqueue of the same notice a no-op too. Sending (and retrying) happens in the outbox's task.
+    """
+    column = "notified_open_at" if event == "open" else "notified_resolve_at"
+    claimed = scoped(Alert, scope).filter(pk=alert_id, **{f"{column}__isnull": True}).update(**{column: now})
+    if not claimed:
+        return 0
+    alert = get_in_scope(Alert.objects.select_related("rule", "provider"), scope, pk=alert_id)
+    # Read through the scope: a customer of another provider (a misassigned account) gets nothing, fail closed.
+    customer = scoped(Customer, scope).filter(pk=alert.customer_id).first() if alert.customer_id else None
+    verb = "Alert" if event == "open" else "Resolved"
+    at = alert.opened_at if event == "open" else alert.resolved_at
+    provider_name = " ".join(alert.provider.name.split())  # a subject is one line
+    notice = {
+        "subject": f"[{provider_name}] {verb}: {alert.get_kind_display()}"[:255],
+        "body": f"{alert.message}\n\n{'Opened' if event == 'open' else 'Resolved'} at {at:%Y-%m-%d %H:%M} UTC.",
+        "dedupe_key": f"alert:{alert.pk}:{event}",
+        "now": now,
+    }
+    staff, customer_side = _recipients(alert, customer)
+    queued = email_enqueue(provider_id=alert.provider_id, recipients=staff, **notice)
+    if customer is not None:
+        queued += email_enqueue(provider_id=alert.provider_id, customer_id=customer.pk, recipients=customer_side,
+                                **notice)
+    return len(queued)
+
+
 def _open(scope: Scope, cond: Condition, now: datetime) -> Alert | None:
     account = cond.account
-    try:
-        with transaction.atomic():
-            alert = Alert.objects.create(
-                provider_id=scope.provider_id,
-                customer_id=account.customer_id if account else None,
-                account=account, worker=cond.worker, rule=cond.rule, kind=cond.kind,
-                condition_key=cond.key, message=cond.message, opened_at=now,
-            )
-    except IntegrityError:  # opened concurrently by another evaluation: one open alert per condition
-        return None
+    with transaction.atomic():  # the alert and its notice commit together
+        try:
+            with transaction.atomic():
+                alert = Alert.objects.create(
+                    provider_id=scope.provider_id,
+                    customer_id=account.customer_id if account else None,
+                    account=account, worker=cond.worker, rule=cond.rule, kind=cond.kind,
+                    condition_key=cond.key, message=cond.message, opened_at=now,
+                )
+        except IntegrityError:  # opened concurrently by another evaluation: one open alert per condition
+            return None
+        alert_notify(scope=scope, alert_id=alert.pk, event="open", now=now)
     return alert
 
 
 def alerts_evaluate_account(*, scope: Scope, account_id: int, now: datetime | None = None) -> dict[str, int]:
-    """Open alerts for conditions that now hold, resolve the account's open alerts whose condition cleared, then
-    bring the account's incidents in step (group, fire, repeat, recover: `mining.services.incidents`), all in the
-    caller's transaction so an alert and the messages about it commit together."""
+    """Open alerts for conditions that now hold, resolve the account's open alerts whose condition cleared."""
     now = now or timezone.now()
     account = get_in_scope(MiningAccount, scope, pk=account_id)
     conditions = {c.key: c for c in _conditions_for_account(scope, account, now)}
@@ -215,7 +243,8 @@ def alerts_evaluate_account(*, scope: Scope, account_id: int, now: datetime | No
             opened += 1
     for key, alert in open_alerts.items():
         if key not in conditions:
-            resolved += scoped(Alert, scope).filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now)
-    with transaction.atomic():
-        incidents_refresh(scope=scope, account_id=account.pk, now=now)  # issue 20: people hear of incidents
+            with transaction.atomic():  # the resolution and its notice commit together
+                if scoped(Alert, scope).filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now):
+                    resolved += 1
+                    alert_notify(scope=scope, alert_id=alert.pk, event="resolve", now=now)
     return {"opened": opened, "resolved": resolved}

@@ -20,7 +20,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 
 from mining.models import Alert, AlertKind
-from mining.services.incidents import incidents_refresh
+from mining.services.alerts import alert_notify
 from tenants.access import UNSCOPED_across_all_tenants, scope_for_system, scoped
 from tenants.models import OutboundEmail, Provider
 
@@ -64,12 +64,12 @@ def alerts_evaluate_undelivered_mail(*, now: datetime | None = None) -> dict[str
                                                  condition_key=CONDITION_KEY, message=message, opened_at=now)
             except IntegrityError:  # opened meanwhile by another beat tick: one open alert per condition
                 continue
-            incidents_refresh(scope=scope, account_id=None, now=now)  # its messages (issue 20)
+            alert_notify(scope=scope, alert_id=alert.pk, event="open", now=now)
             opened += 1
     for alert in open_alerts.exclude(provider_id__in=list(summary)):
         scope = scope_for_system(provider_id=alert.provider_id, actor="task:undelivered_mail_alerts")
         with transaction.atomic():
             if scoped(Alert, scope).filter(pk=alert.pk, resolved_at__isnull=True).update(resolved_at=now):
-                incidents_refresh(scope=scope, account_id=None, now=now)
+                alert_notify(scope=scope, alert_id=alert.pk, event="resolve", now=now)
                 resolved += 1
     return {"opened": opened, "resolved": resolved}

@@ -42,10 +42,6 @@ def alert_acknowledge(*, scope: Scope, alert_id: int, now: datetime) -> Alert:
         alert.acknowledged_at = now
         alert.acknowledged_by_id = scope.user_id
         alert.save(update_fields=["acknowledged_at", "acknowledged_by"])
-        if alert.incident_id:  # issue 20: acknowledging stops the incident's repeats
-            from mining.services.incidents import incident_acknowledge
-
-            incident_acknowledge(scope=scope, incident_id=alert.incident_id, user_id=scope.user_id, now=now)
         audit_record(scope=scope, action="alert.acknowledge", target=alert,
                      before={"acknowledged_at": None}, after={"acknowledged_at": now})
     return alert

@@ -28,7 +28,6 @@ v1 = [
     path("", include("portal.api.mining.urls")),
     path("", include("portal.api.watcher_links.urls")),
     path("", include("portal.api.alerts.urls")),
-    path("", include("portal.api.alert_channels.urls")),  # issue 20
     path("", include("portal.api.tokens.urls")),
     path("", include("portal.api.billing.urls")),  # api2: contracts, statements, exports
 ]

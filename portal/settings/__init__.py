@@ -15,7 +15,6 @@ Topics, in the order they are read (a later one may use an earlier one's values)
 from django.core.exceptions import ImproperlyConfigured
 
 from portal.settings.access import *  # noqa: F403
-from portal.settings.alerts import *  # noqa: F403
 from portal.settings.api import *  # noqa: F403
 from portal.settings.base import *  # noqa: F403
 from portal.settings.base import (

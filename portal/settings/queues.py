@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from celery.schedules import crontab
 
-from portal.settings.alerts import ALERT_TICK_EVERY_S, TELEGRAM_POLL_EVERY_S
 from portal.settings.base import REDIS_URL, VAR_DIR, env
 from portal.settings.billing import BILLING_CLOSE_DAY, BILLING_CLOSE_HOUR_UTC
 from portal.settings.mail import EMAIL_OUTBOX_SWEEP_EVERY_S
@@ -43,7 +42,6 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_NOTIFY_QUEUE = env.str("CELERY_NOTIFY_QUEUE", default="notify")
 CELERY_TASK_ROUTES = {
     "tenants.tasks.email_send_task": {"queue": CELERY_NOTIFY_QUEUE},
-    "mining.alert_tasks.alert_delivery_send_task": {"queue": CELERY_NOTIFY_QUEUE},  # issue 20
 }
 
 # One beat at a time (a lock), and a schedule whose state survives restarts: portal/beat.py.
@@ -80,7 +78,4 @@ CELERY_BEAT_SCHEDULE = {
     "billing-export-retention": {
         "task": "billing.tasks.billing_export_retention_task", "schedule": crontab(minute=40, hour=3),
     },
-    # alerts (issue 20): incidents' sustain, repeats and recoveries; Telegram chat binding
-    "mining-incidents-tick": {"task": "mining.alert_tasks.incidents_tick_task", "schedule": float(ALERT_TICK_EVERY_S)},
-    "mining-telegram-poll": {"task": "mining.alert_tasks.telegram_poll_task", "schedule": float(TELEGRAM_POLL_EVERY_S)},
 }

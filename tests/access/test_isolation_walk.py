@@ -165,14 +165,6 @@ def victim_ids(world):
     ids.add(share_link_create(scope=world.scope(world.carol, world.provider_a, world.customer_a1),
                               customer_id=world.customer_a1.pk, name="victim", account_ids=[accounts[0].pk],
                               level="rewards", lifetime="7d").link.pk)
-    # Alert channels and mutes (issue 20): the victim customer's own channel, a provider channel, a mute.
-    from mining.models import AlertChannel, AlertMute
-
-    for customer in (world.customer_a1, None):
-        ids.add(AlertChannel.objects.create(provider=world.provider_a, customer=customer, kind="email", name="v",
-                                            emails=["v@alpha.example"], created_at=now).pk)
-    ids.add(AlertMute.objects.create(provider=world.provider_a, account=accounts[0], customer=world.customer_a1,
-                                     until_at=now + timezone.timedelta(hours=1), created_at=now).pk)
     return sorted(ids)
 
 

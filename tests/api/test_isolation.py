@@ -35,11 +35,6 @@ COLLECTION_WRITES = {
                                        "ends_at": "2026-12-01T09:00:00Z", "reason": "peek"},
     "payments/": lambda a: {"invoice_id": a["invoice"].pk, "amount": "0.001", "currency": "BTC",
                             "paid_at": "2026-11-01", "method": "btc"},
-    # issue 20: a channel for provider A's customer, a rule on provider A's account routed to A's channel
-    "alert-channels/": lambda a: {"kind": "email", "name": "peek", "customer_id": a["customer"].pk,
-                                  "emails": ["x@example.com"]},
-    "alert-rules/": lambda a: {"kind": "worker_offline", "account_id": a["account"].pk,
-                               "channels": [a["channel"].pk]},
 }
 # Collections whose writes name nothing of another tenant (a BTC price is the caller's own provider's): there is no
 # cross-tenant request to make; tests/api/test_billing_api.py shows the price lands in the caller's provider only.
@@ -120,14 +115,7 @@ def test_other_tenants_get_404_everywhere_and_nothing_changes(billing_world):
         Contract: billing_world.contract, ContractVersion: billing_world.version, Statement: billing_world.statement,
         Invoice: invoice, Payment: payment,
     }
-    from mining.models import AlertChannel, AlertKind, AlertRule
-
-    a_objects[AlertChannel] = AlertChannel.objects.create(  # issue 20: a channel and a rule of provider A
-        provider=w.provider_a, customer=w.customer_a1, kind="email", name="carol's", emails=["ops@carol.example"],
-        created_at=a1["alert"].opened_at)
-    a_objects[AlertRule] = AlertRule.objects.create(provider=w.provider_a, kind=AlertKind.WORKER_OFFLINE)
-    a_context = {"customer": w.customer_a1, "account": a1["account"], "invoice": invoice,
-                 "channel": a_objects[AlertChannel]}
+    a_context = {"customer": w.customer_a1, "account": a1["account"], "invoice": invoice}
     # every scope an outsider could hold, billing included: a refusal must be the tenancy's, not the scope's
     a2_token = token_make(w.provider_a, scopes="read,write,billing", customer=w.customer_a2, name="a2-write")
     outsiders = {

@@ -65,7 +65,7 @@ def test_hashrate_floor_opens_once_and_resolves_with_emails(world, account, djan
     assert _evaluate(world, account, django_capture_on_commit_callbacks) == {"opened": 0, "resolved": 1}
     alert.refresh_from_db()
     assert alert.resolved_at is not None
-    resolved = [m for m in mail.outbox if "Recovered" in m.subject]  # issue 20: one recovery per incident
+    resolved = [m for m in mail.outbox if "Resolved" in m.subject]
     assert len(mail.outbox) == 6 and sorted(_sent_to(resolved)) == [
         ["alice@alpha.example"], ["carol@carol.example"], ["ops@carol.example"]]
 
@@ -145,8 +145,8 @@ def test_a_refusing_mail_server_delays_the_notice_and_it_is_sent_once_per_recipi
     # The evaluation opens the alert and carries on although every delivery is refused.
     assert _evaluate(world, account, django_capture_on_commit_callbacks) == {"opened": 1, "resolved": 0}
     alert = Alert.objects.get(account=account)
-    assert alert.incident.fired_at == NOW  # "queued", not "sent" (issue 20: the incident speaks for its alerts)
-    rows = OutboundEmail.objects.filter(dedupe_key=f"incident:{alert.incident_id}:fire")
+    assert alert.notified_open_at == NOW  # "queued", not "sent"
+    rows = OutboundEmail.objects.filter(dedupe_key=f"alert:{alert.pk}:open")
     assert smtp_server.received == []
     assert {(r.status, r.attempts) for r in rows} == {(OutboundEmail.Status.QUEUED, 1)}
     assert all("451" in r.last_error and "refused the recipient" in r.last_error for r in rows)

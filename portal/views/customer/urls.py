@@ -4,7 +4,6 @@ from django.urls import path
 
 from portal.views.customer import (
     alert_settings,
-    alerts,
     audit,
     dashboard,
     links,
@@ -33,12 +32,6 @@ urlpatterns = [
     path("share-links/", share_links.share_links, name="share_links"),  # issue 21
     path("share-links/<int:pk>/revoke/", share_links.share_link_revoke_view, name="share_link_revoke"),
     path("alert-settings/", alert_settings.alert_settings, name="alert_settings"),
-    path("alerts/", alerts.alerts, name="alerts"),  # issue 20: incidents, and the customer's own channels
-    path("alerts/channels/", alerts.alert_channels, name="alert_channels"),
-    path("alerts/channels/<int:pk>/", alerts.alert_channel, name="alert_channel"),
-    path("alerts/channels/<int:pk>/test/", alerts.alert_channel_test, name="alert_channel_test"),
-    path("alerts/channels/<int:pk>/delete/", alerts.alert_channel_delete, name="alert_channel_delete"),
-    path("alerts/channels/<int:pk>/resume/", alerts.alert_channel_resume, name="alert_channel_resume"),
     path("payout/", payout.payout, name="payout"),
     path("payout/changes/<int:pk>/cancel/", payout.payout_change_cancel_view, name="payout_change_cancel"),
     path("statements/", statements.statements, name="statements"),

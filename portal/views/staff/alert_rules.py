@@ -12,8 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from mining.models import AlertChannel, AlertKind, AlertRule, MiningAccount
-from mining.selectors import incidents as selectors_alerts
+from mining.models import AlertKind, AlertRule, MiningAccount
 from mining.services.alert_rules import alert_rule_create, alert_rule_set_enabled
 from portal.access_forms import form_errors_from
 from portal.views.access_common import scope_or_404
@@ -35,13 +34,8 @@ class AlertRuleForm(forms.Form):
     drop_percent = forms.DecimalField(required=False, min_value=Decimal("0.01"), max_value=Decimal(100),
                                       decimal_places=2, label="Under this % of the 24 h mean",
                                       help_text="For “hashrate under its 24-hour mean”, e.g. 70.")
-    duration_minutes = forms.IntegerField(initial=10, min_value=1, max_value=1440, label="For at least (minutes)")
-    notify_customer = forms.BooleanField(required=False, initial=True, label="Tell the customer too")
-    repeat_minutes = forms.IntegerField(initial=60, min_value=0, max_value=7 * 24 * 60, label="Repeat every (minutes)",
-                                        help_text="While it stays open and nobody acknowledged it; 0: never.")
-    channel_ids = forms.TypedMultipleChoiceField(coerce=int, required=False, label="Send to",
-                                                 widget=forms.CheckboxSelectMultiple,
-                                                 help_text="None ticked: every provider channel that takes it.")
+    duration_minutes = forms.IntegerField(initial=15, min_value=1, max_value=1440, label="For at least (minutes)")
+    notify_customer = forms.BooleanField(required=False, initial=True, label="E-mail the customer too")
 
     def __init__(self, *args, scope, **kwargs):
         super().__init__(*args, **kwargs)
@@ -49,12 +43,10 @@ class AlertRuleForm(forms.Form):
             scoped(Customer, scope).order_by("name").values_list("pk", "name"))
         self.fields["account_id"].choices = [("", "all their accounts")] + list(
             scoped(MiningAccount, scope).order_by("name").values_list("pk", "name"))
-        self.fields["channel_ids"].choices = list(
-            scoped(AlertChannel, scope).filter(customer__isnull=True).order_by("name").values_list("pk", "name"))
 
 
 def _ctx(request: HttpRequest, scope, form: AlertRuleForm) -> dict:
-    rules = selectors_alerts.alert_rule_list(scope=scope)
+    rules = scoped(AlertRule, scope).select_related("customer", "account").order_by("kind", "pk")
     return {"scope": scope, "provider": selectors.provider_get(scope=scope), "rules": rules, "form": form,
             "can_manage": scope.can(Capability.MANAGE_ACCOUNTS)}
 
@@ -73,13 +65,11 @@ def alert_rules(request: HttpRequest, provider_slug: str) -> HttpResponse:
                     floor_hs=data["floor_ths"] * TH if data["floor_ths"] is not None else None,
                     drop_bps=int(data["drop_percent"] * 100) if data["drop_percent"] is not None else None,
                     duration_minutes=data["duration_minutes"], notify_customer=data["notify_customer"],
-                    repeat_s=data["repeat_minutes"] * 60, channel_ids=data["channel_ids"],
                 )
             except ValidationError as exc:
                 if hasattr(exc, "error_dict"):
-                    names = {"floor_hs": "floor_ths", "drop_bps": "drop_percent", "repeat_s": "repeat_minutes",
-                             "channels": "channel_ids"}
-                    exc = ValidationError({names.get(k, k): v for k, v in exc.error_dict.items()})
+                    exc = ValidationError({{"floor_hs": "floor_ths", "drop_bps": "drop_percent"}.get(k, k): v
+                                           for k, v in exc.error_dict.items()})
                 form_errors_from(form, exc)
             else:
                 messages.success(request, "The rule is on; the next sync evaluates it.")

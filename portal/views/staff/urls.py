@@ -4,7 +4,6 @@ from django.urls import path
 
 from portal.views.staff import (
     accounts,
-    alert_channels,
     alert_rules,
     alerts,
     audit,
@@ -49,13 +48,6 @@ urlpatterns = [
     path("accounts/import/", accounts.accounts_import, name="accounts_import"),
     path("accounts/<int:pk>/assign/", accounts.account_assign, name="account_assign"),
     path("alerts/rules/", alert_rules.alert_rules, name="alert_rules"),
-    path("alerts/channels/", alert_channels.alert_channels, name="alert_channels"),  # issue 20
-    path("alerts/channels/<int:pk>/", alert_channels.alert_channel, name="alert_channel"),
-    path("alerts/channels/<int:pk>/test/", alert_channels.alert_channel_test, name="alert_channel_test"),
-    path("alerts/channels/<int:pk>/delete/", alert_channels.alert_channel_delete, name="alert_channel_delete"),
-    path("alerts/channels/<int:pk>/resume/", alert_channels.alert_channel_resume, name="alert_channel_resume"),
-    path("alerts/incidents/", alert_channels.incidents, name="incidents"),
-    path("alerts/mutes/<int:pk>/end/", alert_channels.mute_end, name="mute_end"),
     path("alerts/rules/<int:pk>/toggle/", alert_rules.alert_rule_toggle, name="alert_rule_toggle"),
     # Onboarding in one flow (issue 10): customer → account on the pool → stratum hand-over → payout.
     path("onboard/", onboarding.onboard_start, name="onboard"),
