@@ -39,8 +39,6 @@ SPECTACULAR_SETTINGS = {
         "InvoiceKindEnum": "billing.invoice_models.InvoiceKind",
         "InvoiceLineKindEnum": "billing.invoice_models.InvoiceLineKind",
         "AlertKindEnum": "mining.models.AlertKind",
-        "ChannelKindEnum": "mining.models.ChannelKind",
-        "AlertChannelStatusEnum": "mining.models.AlertChannel.Status",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
