@@ -12,14 +12,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from billing import money
 from billing.collection_models import CollectionPolicy, CollectionStep, CollectionStepKind, DelinquencySwitch
 from billing.invoice_models import CustomerBillingDetails, Invoice, InvoiceKind, InvoiceStatus
+from billing.invoicing import amount_str
 from billing.services.contracts import adjustment_create
 from billing.services.invoices import invoice_amounts
 from mining.models import MiningAccount, PayoutDestination
@@ -108,11 +111,6 @@ def _recipients(scope: Scope, customer: Customer) -> list[str]:
     return [a for a in (customer.contact_emails or []) if isinstance(a, str)]
 
 
-def _money(invoice: Invoice, amount: Decimal) -> str:
-    places = Decimal("0.00000001") if invoice.currency == "BTC" else Decimal("0.01")
-    return f"{amount.quantize(places, rounding=ROUND_HALF_UP):,} {invoice.currency}"
-
-
 def _take(scope: Scope, invoice: Invoice, kind: str, day: int, detail: str, now: datetime, *, subject: str = "",
           body: str = "", effect=None) -> bool:
     """Take one step once: the step row, its effect and its e-mail commit together or not at all."""
@@ -171,7 +169,7 @@ def collections_run(*, provider_id: int, today: date | None = None, now: datetim
 def _invoice_steps(scope: Scope, provider: Provider, policy: CollectionPolicy, invoice: Invoice, due: Decimal,
                    today: date, now: datetime, report: CollectionsReport) -> None:
     days = (today - invoice.due_date).days
-    amount = _money(invoice, due)
+    amount = amount_str(due, invoice.currency)
     sign_off = f"\n\n{provider.name}"
     if policy.reminder_days_before_due and -policy.reminder_days_before_due <= days < 0:
         day = -policy.reminder_days_before_due
@@ -204,11 +202,11 @@ def _late_fee(scope: Scope, invoice: Invoice, due: Decimal, policy: CollectionPo
               now: datetime) -> str:
     """The fee is an adjustment in this month's statement (negative: the customer owes more), in satoshis at the
     invoice's recorded price; billed with the month, like every other charge."""
-    fee = due * policy.late_fee_bps / Decimal(10_000)
+    fee = Fraction(due) * policy.late_fee_bps / 10_000  # exact, rounded once with the one rounding mode
     if invoice.currency == "BTC":
-        sats = int((fee * 100_000_000).to_integral_value(ROUND_HALF_UP))
+        sats = int(money.quantize(fee * money.SATS_PER_BTC, 0))
     elif invoice.btc_price:
-        sats = int((fee / invoice.btc_price * 100_000_000).to_integral_value(ROUND_HALF_UP))
+        sats = int(money.quantize(fee / Fraction(invoice.btc_price) * money.SATS_PER_BTC, 0))
     else:
         return "Not charged: the invoice records no BTC price to convert it at."
     if sats <= 0:
@@ -243,7 +241,7 @@ def _delinquency(scope: Scope, provider: Provider, policy: CollectionPolicy, inv
 
     def switch() -> str:
         for account in accounts:
-            if DelinquencySwitch.objects.filter(account=account, restored_at__isnull=True).exists():
+            if scoped(DelinquencySwitch, scope).filter(account=account, restored_at__isnull=True).exists():
                 continue
             if not account.payout_destination:
                 unknown.append(account.name)  # never synced: what to give back later is not known

@@ -4,18 +4,15 @@ page. Screenshots in var/screenshots/portal-*.png."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 
 from mining.models import Worker
-from mining.services.accounts import mining_account_assign
 from tenants import services
 from tenants.models import CustomerRole, StaffRole
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
-from tests.mining.test_sync import sync_all
 from tests.portal.browser import Watch, chart_points, sign_in, staff_sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -23,14 +20,6 @@ PASSWORD = "portal-browser-passphrase-77"
 
 
 
-@pytest.fixture
-def fleet(pool_provider):
-    pp = pool_provider
-    other = services.customer_create(provider=pp.provider, name="Other Co", slug="other-co")
-    mining_account_assign(scope=pp.scope, account_id=pp.accounts[-1].pk, customer_id=other.pk,
-                          effective_on=pp.data_now.date() - timedelta(days=60), today=pp.data_now.date())
-    sync_all(pp)
-    return pp
 
 
 def test_staff_sign_in_with_a_code_and_see_the_fleet_chart(fleet, live_server, browser_page):  # noqa: F811

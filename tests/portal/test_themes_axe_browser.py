@@ -5,18 +5,15 @@ setting and survives a reload. Screenshots in var/screenshots/theme-*.png."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from mining.services.accounts import mining_account_assign
 from tenants import services
 from tenants.models import CustomerRole, StaffRole
 from tests.access.test_browser_flow import SHOTS, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
-from tests.mining.test_sync import sync_all
 from tests.portal.browser import Watch, sign_in, staff_sign_in
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -26,14 +23,6 @@ THEMES = ("light", "dark")
 AXE = Axe()
 
 
-@pytest.fixture
-def fleet(pool_provider):
-    pp = pool_provider
-    other = services.customer_create(provider=pp.provider, name="Other Co", slug="other-co")
-    mining_account_assign(scope=pp.scope, account_id=pp.accounts[-1].pk, customer_id=other.pk,
-                          effective_on=pp.data_now.date() - timedelta(days=60), today=pp.data_now.date())
-    sync_all(pp)
-    return pp
 
 
 def _nav_pages(page, base: str) -> list[str]:

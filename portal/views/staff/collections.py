@@ -6,6 +6,8 @@ key; the service validates field by field and audits. Read-only staff see the po
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -60,7 +62,7 @@ def collections_page(request: HttpRequest, provider_slug: str) -> HttpResponse:
     scope = scope_or_404(request, provider_slug=provider_slug)
     policy = collection_policy_get(scope=scope)
     initial = {name: getattr(policy, name) for name in PolicyInput.__dataclass_fields__ if name != "late_fee_bps"}
-    initial["late_fee_pct"] = policy.late_fee_bps / 100
+    initial["late_fee_pct"] = Decimal(policy.late_fee_bps) / 100  # exact: 150 bps → 1.5, never a float
     form = CollectionPolicyForm(request.POST or None, initial=initial)
     if request.method == "POST":
         scope.require(Capability.MANAGE_BILLING)
