@@ -16,7 +16,7 @@ from tenants.models import CustomerRole, StaffRole, UserPreference
 from tests.access.test_browser_flow import SHOTS, _current_code, browser_page  # noqa: F401 (fixture)
 from tests.fixtures.access import totp_device_for
 from tests.portal.browser import Watch, chart_points, sign_in, staff_sign_in
-from tests.portal.test_portal_browser import PASSWORD, fleet  # noqa: F401 (fixture)
+from tests.portal.test_portal_browser import PASSWORD
 
 pytestmark = pytest.mark.xdist_group("browser")
 PHONE = {"width": 390, "height": 844}
