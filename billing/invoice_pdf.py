@@ -14,9 +14,9 @@ from fractions import Fraction
 from django.template.loader import render_to_string
 
 from billing import money
-from billing.invoice_models import Invoice, InvoiceKind
 from billing.invoicing import amount_str, places
 from billing.models import Statement
+from billing.models.invoices import Invoice, InvoiceKind
 from billing.records import PAID_TO_CUSTOMER
 from billing.snapshot import statement_load
 
@@ -91,7 +91,7 @@ def invoice_context(invoice: Invoice) -> dict:
 
 
 def _logo(invoice: Invoice) -> str:
-    from billing.invoice_models import BillingProfile
+    from billing.models.invoices import BillingProfile
 
     uri = BillingProfile.objects.filter(provider_id=invoice.provider_id).values_list("logo_data_uri", flat=True)
     return next(iter(uri), "")

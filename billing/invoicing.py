@@ -17,8 +17,8 @@ from decimal import Decimal
 from fractions import Fraction
 
 from billing import money
-from billing.invoice_models import InvoiceLineKind, Settlement, TaxTreatment
 from billing.models import BtcPrice, FeeKind
+from billing.models.invoices import InvoiceLineKind, Settlement, TaxTreatment
 from billing.records import StatementData
 
 FEE_LINE_KIND = {FeeKind.MACHINES: InvoiceLineKind.MACHINE_FEE, FeeKind.POWER: InvoiceLineKind.POWER,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from billing.collection_models import CollectionStep
+from billing.models.collections import CollectionStep
 from tenants.access import Scope, scoped
 
 

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
-from billing.invoice_models import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod
+from billing.models.invoices import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod
 from billing.services.invoices import invoice_amounts
 from tenants.access import Scope, get_in_scope, scoped
 

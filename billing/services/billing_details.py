@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 
-from billing.invoice_models import BillingProfile, CustomerBillingDetails, TaxTreatment
+from billing.models.invoices import BillingProfile, CustomerBillingDetails, TaxTreatment
 from tenants.access import Capability, Scope, get_in_scope, scoped
 from tenants.audit import audit_record
 from tenants.models import Customer

@@ -20,9 +20,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from billing import money
-from billing.collection_models import CollectionPolicy, CollectionStep, CollectionStepKind, DelinquencySwitch
-from billing.invoice_models import CustomerBillingDetails, Invoice, InvoiceKind, InvoiceStatus
 from billing.invoicing import amount_str
+from billing.models.collections import CollectionPolicy, CollectionStep, CollectionStepKind, DelinquencySwitch
+from billing.models.invoices import CustomerBillingDetails, Invoice, InvoiceKind, InvoiceStatus
 from billing.services.contracts import adjustment_create
 from billing.services.invoices import invoice_amounts
 from mining.models import MiningAccount, PayoutDestination

@@ -19,7 +19,9 @@ from django.db import transaction
 from django.db.models import Sum
 
 from billing import money
-from billing.invoice_models import (
+from billing.invoicing import InvoiceRefused, amount_str, invoice_draft, places, sats_str, to_sats
+from billing.models import BillingMonth, BtcPrice, Statement
+from billing.models.invoices import (
     Invoice,
     InvoiceKind,
     InvoiceLine,
@@ -28,8 +30,6 @@ from billing.invoice_models import (
     InvoiceStatus,
     Settlement,
 )
-from billing.invoicing import InvoiceRefused, amount_str, invoice_draft, places, sats_str, to_sats
-from billing.models import BillingMonth, BtcPrice, Statement
 from billing.services.billing_details import billing_profile_get, customer_billing_details_get
 from billing.snapshot import statement_load
 from tenants.access import Capability, Scope, get_in_scope, scoped

@@ -16,8 +16,8 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from billing.invoice_models import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod
 from billing.invoicing import amount_str, places
+from billing.models.invoices import Invoice, InvoiceKind, InvoiceStatus, Payment, PaymentMethod
 from billing.services.invoices import invoice_amounts, invoice_status_refresh
 from tenants.access import Capability, Scope, get_in_scope, scoped
 

@@ -36,8 +36,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "PayoutDestinationEnum": "mining.models.PayoutDestination",
-        "InvoiceKindEnum": "billing.invoice_models.InvoiceKind",
-        "InvoiceLineKindEnum": "billing.invoice_models.InvoiceLineKind",
+        "InvoiceKindEnum": "billing.models.invoices.InvoiceKind",
+        "InvoiceLineKindEnum": "billing.models.invoices.InvoiceLineKind",
         "AlertKindEnum": "mining.models.AlertKind",
     },
     "SWAGGER_UI_DIST": "SIDECAR",

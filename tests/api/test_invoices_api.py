@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 import time_machine
 
-from billing.invoice_models import Invoice, Payment
+from billing.models.invoices import Invoice, Payment
 from billing.services.invoices import invoices_issue_month
 from tenants.access import scope_for_system
 from tenants.models import AuditEntry

@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing.collection_models import CollectionPolicy, CollectionStep
-from billing.invoice_models import Invoice
 from billing.models import Adjustment
+from billing.models.collections import CollectionPolicy, CollectionStep
+from billing.models.invoices import Invoice
 from billing.services.collections import PolicyInput, collection_policy_set, collections_run
 from billing.services.payments import payment_record
 from tenants.models import AuditEntry, OutboundEmail

@@ -10,8 +10,8 @@ from datetime import date
 import pdfplumber
 import pytest
 
-from billing.invoice_models import Invoice
 from billing.invoice_pdf import invoice_pdf
+from billing.models.invoices import Invoice
 from billing.services.contracts import ContractTerms, contract_version_create
 from billing.services.invoices import credit_note_issue
 from tests.billing.factories import account_make, reward_make, samples_make

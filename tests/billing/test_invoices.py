@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 
-from billing.invoice_models import Invoice, InvoiceKind, InvoiceStatus
 from billing.models import Statement
+from billing.models.invoices import Invoice, InvoiceKind, InvoiceStatus
 from billing.services.invoices import credit_note_issue, invoice_amounts, invoices_issue_month
 from tenants.models import AuditEntry
 from tests.billing.helpers import NOW, close

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from billing.invoice_models import Invoice, InvoiceStatus, Payment
+from billing.models.invoices import Invoice, InvoiceStatus, Payment
 from billing.selectors.invoices import (
     customer_balances,
     invoice_list,

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 from django.utils import timezone
 
-from billing.collection_models import CollectionStep, DelinquencySwitch
-from billing.invoice_models import Invoice
+from billing.models.collections import CollectionStep, DelinquencySwitch
+from billing.models.invoices import Invoice
 from billing.selectors.collections import collection_steps_for_customer
 from billing.services.collections import PolicyInput, collection_policy_set, collections_run
 from billing.services.invoices import invoices_issue_month

@@ -7,7 +7,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.invoice_models import (
+from billing.invoicing import places
+from billing.models.invoices import (
     CustomerBillingDetails,
     Invoice,
     InvoiceLine,
@@ -15,7 +16,6 @@ from billing.invoice_models import (
     Payment,
     PaymentMethod,
 )
-from billing.invoicing import places
 from billing.selectors.invoices import invoice_amount_due, invoice_status_on
 from portal.api.billing.serializers import BtcField
 

@@ -13,8 +13,8 @@ from rest_framework import mixins
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from billing.invoice_models import CustomerBillingDetails, Invoice, Payment
 from billing.invoice_pdf import invoice_pdf
+from billing.models.invoices import CustomerBillingDetails, Invoice, Payment
 from billing.periods import month_parse
 from billing.selectors.invoices import invoice_list, invoices_with_status, payment_list
 from billing.services.billing_details import DetailsInput, customer_billing_details_get, customer_billing_details_set

@@ -1,8 +1,8 @@
 """Invoices and payments: the provider's billing profile, each customer's billing details, the invoices issued
 from closed statements (with their credit notes), the per-provider number sequence, and payments.
 
-Why apart from billing/models.py: the statement is an audit trail; an invoice is a legal document that snapshots both
-parties at issue and is never edited (a credit note corrects it). Imported from billing/models.py so Django sees it.
+Why apart from the statements: the statement is an audit trail; an invoice is a legal document that snapshots both
+parties at issue and is never edited (a credit note corrects it). Imported by the package so Django sees it.
 Amounts: `_sats` integers; invoice-currency amounts exact decimals (2 places for fiat, 8 for BTC).
 """
 
