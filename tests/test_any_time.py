@@ -11,6 +11,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,7 +45,7 @@ INSTANTS = [
 def test_time_sensitive_tests_pass_at(instant):
     worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
     # Its own database, and its own nonce keys in Redis (nonces only go forward, and this run's clock is faked).
-    env = {**os.environ, "TEST_DATABASE_NAME": f"{os.environ.get('TEST_DATABASE_NAME', 'test_portal')}_clock_{worker}",
+    env = {**os.environ, "TEST_DATABASE_NAME": f"{settings.DATABASES['default']['TEST']['NAME']}_clock_{worker}",
            "WHITEBIT_REDIS_PREFIX": f"clock-{instant}-{uuid.uuid4().hex[:8]}:"}
     env.pop("PYTEST_XDIST_WORKER", None)
     result = subprocess.run(

@@ -127,7 +127,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database that does not answer fails a request (and /readyz) in seconds instead of hanging a worker.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT_S",
                                                                                           default=5))
-    DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("TEST_DATABASE_NAME", default="test_portal")
+    # The test database follows the database's own name, so two checkouts testing against different databases on
+    # one server never drop each other's test databases.
+    DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
+        "TEST_DATABASE_NAME", default=f"test_{DATABASES['default']['NAME']}")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
